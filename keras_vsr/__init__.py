@@ -1,0 +1,38 @@
+"""keras-vsr: image and video super-resolution models for Keras 3.
+
+Imports are lazy, so `import keras_vsr` is cheap and the Keras backend can
+still be chosen (e.g. by the CLI's `--backend`) before Keras is loaded.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "SRBackbone": "keras_vsr.models",
+    "SRResNetBackbone": "keras_vsr.models",
+    "SuperResolver": "keras_vsr.models",
+    "upscale": "keras_vsr.inference",
+    "DEFAULT_PRESET": "keras_vsr.inference",
+    "list_presets": "keras_vsr.presets",
+    "psnr": "keras_vsr.metrics",
+    "ssim": "keras_vsr.metrics",
+}
+_SUBMODULES = ("layers", "losses", "metrics", "models", "presets", "data", "io", "inference", "evaluation")
+
+__all__ = sorted(_EXPORTS) + list(_SUBMODULES)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"keras_vsr.{name}")
+    else:
+        raise AttributeError(f"module 'keras_vsr' has no attribute '{name}'")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

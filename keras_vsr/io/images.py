@@ -1,0 +1,98 @@
+"""Reading user images safely and writing results atomically."""
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+# Largest input accepted by the CLI and `load_image`, in pixels (about
+# 40 megapixels, e.g. 8000x5000). Raise it with `max_pixels=`.
+MAX_PIXELS = 40_000_000
+
+
+class ImageReadError(ValueError):
+    """An input file is missing, empty, not an image, damaged or too large."""
+
+
+def load_image(path, max_pixels=MAX_PIXELS):
+    """Decode an image file into a uint8 (or uint16) array.
+
+    Returns `(h, w)` for greyscale, `(h, w, 3)` for RGB and `(h, w, 4)` for
+    images with transparency. 16-bit PNGs keep 16 bits (uint16). Palette and
+    CMYK images are converted to RGB(A).
+
+    Raises:
+        ImageReadError: with the file name and the reason, for a missing or
+            zero-byte file, a file that is not an image, a truncated image,
+            or one with more than `max_pixels` pixels (checked from the
+            header, before decoding).
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ImageReadError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise ImageReadError(f"{path}: the file is empty (0 bytes)")
+    try:
+        with Image.open(path) as img:
+            w, h = img.size
+            if max_pixels and w * h > max_pixels:
+                raise ImageReadError(
+                    f"{path}: {w}x{h} = {w * h:,} pixels is above the limit of "
+                    f"{max_pixels:,} pixels"
+                )
+            img.load()
+            mode = img.mode
+            if mode in ("I;16", "I;16B", "I;16L", "I"):
+                array = np.asarray(img, dtype=np.int64)
+                return np.clip(array, 0, 65535).astype(np.uint16)
+            if mode in ("L", "RGB", "RGBA"):
+                return np.asarray(img).copy()
+            if mode == "LA":
+                return np.asarray(img.convert("RGBA")).copy()
+            if mode == "P" and "transparency" in img.info:
+                return np.asarray(img.convert("RGBA")).copy()
+            if mode == "1":
+                return np.asarray(img.convert("L")).copy()
+            return np.asarray(img.convert("RGB")).copy()
+    except ImageReadError:
+        raise
+    except UnidentifiedImageError as e:
+        raise ImageReadError(f"{path}: not a readable image file") from e
+    except Image.DecompressionBombError as e:
+        raise ImageReadError(f"{path}: image is too large ({e})") from e
+    except (OSError, SyntaxError, ValueError) as e:
+        raise ImageReadError(f"{path}: damaged or truncated image ({e})") from e
+
+
+def save_image_atomic(array, path):
+    """Write an image so that `path` is either complete or untouched.
+
+    The image is encoded into a temporary file beside `path` and renamed
+    over it; on any error the temporary file is removed. The format follows
+    the extension of `path`.
+    """
+    from PIL import Image
+
+    path = Path(path)
+    array = np.asarray(array)
+    if array.dtype == np.uint16 and array.ndim == 3:
+        array = (array >> 8).astype(np.uint8)  # PIL writes 16-bit only for grey
+    image = Image.fromarray(array)
+    fmt = Image.registered_extensions().get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{path}: unknown image extension '{path.suffix}'")
+    if fmt == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            image.save(f, format=fmt)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,3 @@
+from keras_vsr.layers.bicubic_resize import BicubicUpsample
+from keras_vsr.layers.pixel_shuffle import PixelShuffle, SubPixelUpsample, depth_to_space
+from keras_vsr.layers.residual_block import ResidualBlock

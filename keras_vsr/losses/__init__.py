@@ -1,0 +1,1 @@
+from keras_vsr.losses.pixel import CharbonnierLoss, L1Loss, MSELoss

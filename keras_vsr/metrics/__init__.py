@@ -1,0 +1,1 @@
+from keras_vsr.metrics.image_quality import PSNR, SSIM, psnr, rgb_to_y, ssim

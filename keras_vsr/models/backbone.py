@@ -1,0 +1,20 @@
+import keras_hub
+
+from keras_vsr.presets.registry import check_preset, load_weights_errors
+
+
+class SRBackbone(keras_hub.models.Backbone):
+    """Base class of keras_vsr backbones: a keras-hub `Backbone`.
+
+    Subclasses are functional models from float images in [0, 1] to float
+    images; they set `self.scale`. `from_preset` accepts a built-in name, a
+    local folder or `hf://owner/name`, and raises a `ValueError` that says
+    what is wrong with an unknown name, an incomplete folder or unreadable
+    weights.
+    """
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        preset = check_preset(preset, load_weights)
+        with load_weights_errors(preset):
+            return super().from_preset(preset, load_weights=load_weights, **kwargs)

@@ -1,0 +1,47 @@
+import keras
+from keras_hub.src.utils import preset_utils
+
+from keras_vsr.models.backbone import SRBackbone
+
+
+class Task(keras.Model):
+    """Base of keras_vsr tasks: a functional model wrapping a backbone.
+
+    Mirrors keras-hub's `Task` API (`backbone`, `from_preset`,
+    `save_to_preset`, `get_config` -> `cls(**config)`) but keeps Keras' own
+    `fit` / `predict`, so `keras.utils.PyDataset` and NumPy inputs work on
+    every backend without a `tf.data` pipeline.
+    """
+
+    backbone_cls = SRBackbone
+
+    def __init__(self, backbone, inputs, outputs, compile=True, **kwargs):
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self.backbone = backbone
+        if compile:
+            self.compile()
+
+    def get_config(self):
+        return {"backbone": keras.layers.serialize(self.backbone), "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("backbone"), dict):
+            config["backbone"] = keras.layers.deserialize(config["backbone"])
+        return cls(**config)
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Build the task around `backbone_cls.from_preset(preset, load_weights)`.
+
+        `preset` is a built-in name, a local folder or `hf://owner/name`.
+        """
+        backbone = cls.backbone_cls.from_preset(preset, load_weights=load_weights)
+        return cls(backbone=backbone, **kwargs)
+
+    def save_to_preset(self, preset_dir):
+        """Write `task.json` and the backbone preset (config, weights, metadata)."""
+        saver = preset_utils.get_preset_saver(preset_dir)
+        saver.save_backbone(self.backbone)
+        saver._save_serialized_object(self, config_file=preset_utils.TASK_CONFIG_FILE)

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Set-up and the two main jobs, from a fresh clone:
+#   bash tools/dev.sh demo   # install, then upscale the bundled sample x4
+#   bash tools/dev.sh test   # install, then run the suite on TF, torch and JAX
+# Everything goes into ./.venv; re-running skips installs that are current.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+VENV=.venv
+
+install() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$PY" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.keras-vsr-installed"
+  local want
+  want=$(cat pyproject.toml tools/dev.sh | sha256sum | cut -c1-16)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return
+  fi
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  # The CPU build of torch, first, so that nothing pulls a CUDA build.
+  "$VENV/bin/python" -m pip install -q "torch==2.13.0" \
+    || "$VENV/bin/python" -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
+  "$VENV/bin/python" -m pip install -q -e ".[tensorflow,jax,hub,video,test]"
+  echo "$want" > "$stamp"
+}
+
+case "${1:-}" in
+  demo)
+    install
+    mkdir -p outputs
+    "$VENV/bin/keras-vsr" upscale keras_vsr/assets/sample_cat.png outputs/sample_cat_x4.png --overwrite
+    ;;
+  test)
+    install
+    shift
+    status=0
+    for backend in tensorflow torch jax; do
+      echo "=== KERAS_BACKEND=$backend ==="
+      KERAS_BACKEND=$backend TF_CPP_MIN_LOG_LEVEL=2 "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@" tests \
+        || status=1
+    done
+    exit $status
+    ;;
+  install)
+    install
+    ;;
+  *)
+    echo "usage: bash tools/dev.sh demo|test|install" >&2
+    exit 2
+    ;;
+esac

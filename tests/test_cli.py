@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_vsr.cli import main
+
+
+@pytest.fixture
+def photo(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "in.png"
+    Image.fromarray(rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_upscale_writes_the_result(tmp_path, photo, tiny_preset, capsys):
+    out = tmp_path / "out" / "big.png"
+    code, stdout, _ = run(capsys, "upscale", photo, out, "--preset", tiny_preset)
+    assert code == 0
+    assert Image.open(out).size == (64, 48)
+    assert "16x12" in stdout and "64x48" in stdout
+    assert [p.name for p in out.parent.iterdir()] == ["big.png"]  # no temporary file left
+
+
+def test_upscale_to_another_scale(tmp_path, photo, tiny_preset, capsys):
+    out = tmp_path / "big.jpg"
+    assert run(capsys, "upscale", photo, out, "--preset", tiny_preset, "--scale", 2)[0] == 0
+    assert Image.open(out).size == (32, 24)
+
+
+def test_never_overwrites_the_input(photo, tiny_preset, capsys):
+    before = photo.read_bytes()
+    code, _, err = run(capsys, "upscale", photo, photo, "--preset", tiny_preset)
+    assert code == 2 and "refusing to overwrite the input" in err
+    assert photo.read_bytes() == before
+
+
+def test_existing_output_needs_overwrite(tmp_path, photo, tiny_preset, capsys):
+    out = tmp_path / "exists.png"
+    out.write_bytes(b"keep me")
+    code, _, err = run(capsys, "upscale", photo, out, "--preset", tiny_preset)
+    assert code == 2 and "--overwrite" in err and out.read_bytes() == b"keep me"
+    assert run(capsys, "upscale", photo, out, "--preset", tiny_preset, "--overwrite")[0] == 0
+    assert Image.open(out).size == (64, 48)
+
+
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("empty.png", b"", "empty"),
+        ("text.png", b"this is not an image\n", "not a readable image"),
+        ("missing.png", None, "no such file"),
+    ],
+)
+def test_bad_inputs_give_one_clear_error(tmp_path, tiny_preset, capsys, name, content, message):
+    src = tmp_path / name
+    if content is not None:
+        src.write_bytes(content)
+    out = tmp_path / "out.png"
+    code, stdout, err = run(capsys, "upscale", src, out, "--preset", tiny_preset)
+    assert code == 2
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_truncated_png(tmp_path, photo, tiny_preset, capsys):
+    src = tmp_path / "cut.png"
+    src.write_bytes(photo.read_bytes()[:200])
+    code, _, err = run(capsys, "upscale", src, tmp_path / "o.png", "--preset", tiny_preset)
+    assert code == 2 and "damaged or truncated" in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_pixel_limit(tmp_path, photo, tiny_preset, capsys):
+    code, _, err = run(capsys, "upscale", photo, tmp_path / "o.png", "--preset", tiny_preset, "--max-pixels", 100)
+    assert code == 2 and "16x12 = 192 pixels is above the limit of 100" in err
+
+
+def test_unknown_preset(tmp_path, photo, capsys):
+    code, _, err = run(capsys, "upscale", photo, tmp_path / "o.png", "--preset", "nope")
+    assert code == 2 and "Unknown preset 'nope'" in err
+
+
+def test_presets_lists_the_bundled_preset(capsys):
+    code, out, _ = run(capsys, "presets")
+    assert code == 0 and "srresnet_b8f48_291photos_x4" in out and "SRResNetBackbone" in out
+
+
+def test_evaluate_prints_preset_and_bicubic(tmp_path, tiny_preset, capsys):
+    rng = np.random.default_rng(0)
+    (tmp_path / "set" / "HR").mkdir(parents=True)
+    for i in range(2):
+        image = np.kron(rng.random((6, 6, 3)), np.ones((8, 8, 1))) * 255
+        Image.fromarray(image.astype(np.uint8)).save(tmp_path / "set" / "HR" / f"im{i}.png")
+    code, out, err = run(capsys, "evaluate", "--preset", tiny_preset, "--data", tmp_path / "set" / "HR")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[1].split() == ["image", "PSNR", "SSIM", "bic", "PSNR", "bic", "SSIM"]
+    assert [line.split()[0] for line in lines[2:5]] == ["im0", "im1", "mean"]

@@ -21,6 +21,7 @@ _Y_WEIGHTS = np.array([65.481, 128.553, 24.966], dtype="float32") / 255.0
 
 def rgb_to_y(images):
     """Y of BT.601 YCbCr for `(..., 3)` RGB in [0, 1]; returns `(..., 1)` in [16/255, 235/255]."""
+    images = ops.convert_to_tensor(images)
     y = ops.sum(images * ops.cast(_Y_WEIGHTS, images.dtype), axis=-1, keepdims=True)
     return y + 16.0 / 255.0
 

@@ -40,6 +40,13 @@ class Task(keras.Model):
         backbone = cls.backbone_cls.from_preset(preset, load_weights=load_weights)
         return cls(backbone=backbone, **kwargs)
 
+    def compile_from_config(self, config):
+        """Restore a saved compilation (optimizer, loss, metrics) on load."""
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        if getattr(self, "optimizer", None) is not None and self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def save_to_preset(self, preset_dir):
         """Write `task.json` and the backbone preset (config, weights, metadata)."""
         saver = preset_utils.get_preset_saver(preset_dir)

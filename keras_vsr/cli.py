@@ -43,43 +43,134 @@ def _load_task(preset):
         raise CLIError(f"cannot load preset '{preset}': {e}") from e
 
 
-def cmd_upscale(args):
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v")
+
+
+def _kind(path):
+    suffix = Path(path).suffix.lower()
+    if suffix == ".gif":
+        return "gif"
+    if suffix in VIDEO_EXTENSIONS:
+        return "video"
+    return "image"
+
+
+def _jobs(src, dst):
+    """`[(input, output)]` for a file or a folder of inputs."""
+    from keras_vsr.data.io import IMAGE_EXTENSIONS
+
+    if src.is_dir():
+        if dst.exists() and not dst.is_dir():
+            raise CLIError(f"INPUT {src} is a folder, so OUTPUT {dst} must be a folder too")
+        if dst.resolve() == src.resolve():
+            raise CLIError(f"refusing to write into the input folder {src}; choose another OUTPUT")
+        extensions = IMAGE_EXTENSIONS + (".gif",) + VIDEO_EXTENSIONS
+        files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in extensions)
+        if not files:
+            raise CLIError(f"no images, GIFs or videos in {src}")
+        return [(f, dst / f.name) for f in files]
+    if dst.is_dir():
+        raise CLIError(f"OUTPUT {dst} is a folder; give a file name such as {dst / (src.stem + '_x4' + src.suffix)}")
+    return [(src, dst)]
+
+
+def _check_output(src, dst, overwrite):
+    from PIL import Image
+
+    if dst.exists() and src.exists() and dst.resolve() == src.resolve():
+        raise CLIError(f"refusing to overwrite the input {src}; choose another OUTPUT")
+    kind = _kind(dst)
+    if kind != _kind(src):
+        raise CLIError(f"OUTPUT {dst} must be a {_kind(src)} file like INPUT {src}")
+    if kind == "image" and dst.suffix.lower() not in Image.registered_extensions():
+        raise CLIError(f"OUTPUT {dst}: unknown image extension '{dst.suffix}' (use .png, .jpg, ...)")
+    if dst.exists() and not overwrite:
+        raise CLIError(f"OUTPUT {dst} exists; pass --overwrite to replace it")
+
+
+def _upscale_one(task, src, dst, args, progress):
+    """Upscale one image, GIF or video; returns a description of the result."""
     import numpy as np
 
     from keras_vsr.io import ImageReadError, load_image, save_image_atomic
     from keras_vsr.utils.imresize import imresize
 
-    src, dst = Path(args.input), Path(args.output)
-    if dst.exists() and src.exists() and dst.resolve() == src.resolve():
-        raise CLIError(f"refusing to overwrite the input {src}; choose another OUTPUT")
-    if dst.is_dir():
-        raise CLIError(f"OUTPUT {dst} is a folder; give a file name such as {dst / (src.stem + '_x4.png')}")
-    from PIL import Image
+    def upscale_frame(image):
+        result = task.upscale(image, tile=args.tile, tile_overlap=args.tile_overlap)
+        if args.scale is not None and args.scale != task.scale:
+            h, w = image.shape[:2]
+            size = (max(1, round(h * args.scale)), max(1, round(w * args.scale)))
+            result = imresize(result, output_shape=size)
+        return result
 
-    if dst.suffix.lower() not in Image.registered_extensions():
-        raise CLIError(f"OUTPUT {dst}: unknown image extension '{dst.suffix}' (use .png, .jpg, ...)")
-    if dst.exists() and not args.overwrite:
-        raise CLIError(f"OUTPUT {dst} exists; pass --overwrite to replace it")
-    if args.scale is not None and args.scale <= 0:
-        raise CLIError(f"--scale must be positive. Received: {args.scale}")
+    kind = _kind(src)
     try:
+        if kind == "gif":
+            from keras_vsr.io.gif import upscale_gif
+
+            upscale_gif(src, dst, upscale_frame, args.scale or task.scale, progress=progress)
+            return "GIF"
+        if kind == "video":
+            from keras_vsr.io.video import upscale_video
+
+            upscale_video(src, dst, upscale_frame, progress=progress)
+            return "video"
         image = load_image(src, max_pixels=args.max_pixels)
     except ImageReadError as e:
         raise CLIError(str(e)) from e
-
-    start = time.time()
-    task = _load_task(args.preset)
-    result = task.upscale(image)
+    h, w = image.shape[:2]
+    result = task.upscale(image, tile=args.tile, tile_overlap=args.tile_overlap, progress=progress)
     if args.scale is not None and args.scale != task.scale:
-        h, w = image.shape[:2]
         size = (max(1, round(h * args.scale)), max(1, round(w * args.scale)))
         result = imresize(result, output_shape=size)
     save_image_atomic(np.asarray(result), dst)
-    print(
-        f"upscaled {src} {image.shape[1]}x{image.shape[0]} -> {dst} "
-        f"{result.shape[1]}x{result.shape[0]} with {args.preset} "
-        f"in {time.time() - start:.1f}s"
-    )
+    return f"{w}x{h} -> {result.shape[1]}x{result.shape[0]}"
+
+
+def _parse_tile(value):
+    if value in ("auto", "none"):
+        return None if value == "none" else "auto"
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--tile takes auto, none or a number of pixels. Received: {value}")
+
+
+def cmd_upscale(args):
+    from tqdm import tqdm
+
+    src, dst = Path(args.input), Path(args.output)
+    if not src.exists():
+        raise CLIError(f"{src}: no such file or folder")
+    if args.scale is not None and args.scale <= 0:
+        raise CLIError(f"--scale must be positive. Received: {args.scale}")
+    jobs = _jobs(src, dst)
+    for job_src, job_dst in jobs:
+        _check_output(job_src, job_dst, args.overwrite)
+
+    start = time.time()
+    task = _load_task(args.preset)
+    quiet = args.quiet or not sys.stderr.isatty()
+
+    def progress(items):
+        return tqdm(items, unit="tile" if len(jobs) == 1 else "item", leave=False, disable=quiet)
+
+    failed = 0
+    for job_src, job_dst in jobs:
+        if src.is_dir():
+            job_dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            what = _upscale_one(task, job_src, job_dst, args, progress)
+            print(f"{job_src} -> {job_dst} ({what})")
+        except CLIError as e:
+            if len(jobs) == 1:
+                raise
+            failed += 1
+            print(f"keras-vsr: error: {e}", file=sys.stderr)
+    done = len(jobs) - failed
+    print(f"upscaled {done} of {len(jobs)} with {args.preset} in {time.time() - start:.1f}s" + (f"; {failed} failed" if failed else ""))
+    if failed:
+        raise CLIError(f"{failed} input(s) failed", code=1)
 
 
 def cmd_presets(args):
@@ -125,13 +216,16 @@ def build_parser():
     parser.add_argument("--backend", choices=BACKENDS, help="Keras backend (default: KERAS_BACKEND or tensorflow)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    up = sub.add_parser("upscale", help="upscale an image file")
-    up.add_argument("input")
-    up.add_argument("output")
+    up = sub.add_parser("upscale", help="upscale an image, GIF or video file, or a folder of them")
+    up.add_argument("input", help="a file, or a folder of images/GIFs/videos")
+    up.add_argument("output", help="the result file, or a folder when INPUT is one")
     up.add_argument("--preset", default=DEFAULT_PRESET)
     up.add_argument("--scale", type=float, help="output scale; differs from the model's by a bicubic resize")
     up.add_argument("--max-pixels", type=int, default=None, help="refuse larger inputs (default 40,000,000)")
     up.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    up.add_argument("--tile", type=_parse_tile, default="auto", help="tile size in LR pixels, 'auto' (default) or 'none'")
+    up.add_argument("--tile-overlap", type=int, default=24, help="LR pixels of context around each tile (default 24)")
+    up.add_argument("--quiet", action="store_true", help="no progress bar")
     up.set_defaults(func=cmd_upscale)
 
     pr = sub.add_parser("presets", help="list the built-in presets")

@@ -103,3 +103,28 @@ def test_evaluate_prints_preset_and_bicubic(tmp_path, tiny_preset, capsys):
     lines = out.splitlines()
     assert lines[1].split() == ["image", "PSNR", "SSIM", "bic", "PSNR", "bic", "SSIM"]
     assert [line.split()[0] for line in lines[2:5]] == ["im0", "im1", "mean"]
+
+
+def test_folder_in_folder_out_with_one_bad_file(tmp_path, photo, tiny_preset, capsys):
+    src = tmp_path / "inputs"
+    src.mkdir()
+    for name in ("a.png", "b.jpg"):
+        Image.open(photo).save(src / name)
+    (src / "broken.png").write_bytes(b"not a png")
+    (src / "notes.txt").write_text("ignored: not an image")
+    out = tmp_path / "outputs"
+    code, stdout, err = run(capsys, "upscale", src, out, "--preset", tiny_preset)
+    assert code == 1
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.jpg"]
+    assert Image.open(out / "a.png").size == (64, 48)
+    assert "broken.png" in err and "Traceback" not in err
+    assert "upscaled 2 of 3" in stdout.splitlines()[-1] and "1 failed" in stdout
+    assert run(capsys, "upscale", src, src, "--preset", tiny_preset)[0] == 2  # never into the input folder
+
+
+def test_forced_tiling_matches_whole_image(tmp_path, photo, tiny_preset, capsys):
+    whole, tiled = tmp_path / "whole.png", tmp_path / "tiled.png"
+    assert run(capsys, "upscale", photo, whole, "--preset", tiny_preset, "--tile", "none")[0] == 0
+    assert run(capsys, "upscale", photo, tiled, "--preset", tiny_preset, "--tile", "5", "--tile-overlap", "8")[0] == 0
+    diff = np.abs(np.asarray(Image.open(whole), int) - np.asarray(Image.open(tiled), int))
+    assert diff.max() <= 1

@@ -1,17 +1,31 @@
 """Milliseconds per frame for 270x480 -> 1080x1920 (x4), side by side.
 
     python tools/benchmark.py [--preset NAME] [--frames 5] [--backends tensorflow torch jax]
+                              [--large [--large-size 4000x3000] [--untiled-max-pixels 1000000]]
 
 Each backend runs in its own process (a Keras backend is fixed per process);
 each process warms up on one frame (compilation), then times `--frames`
 frames through `SuperResolver.predict_on_batch`. torch's bicubic
 interpolation is the floor. Figures are wall-clock on this machine's CPU.
+
+`--large` adds a memory table: one `SuperResolver.upscale` call per process
+on a random uint8 image, tiled (256-pixel tiles, 16 pixels of overlap) and
+untiled, first at 1000x750 so both paths can be compared, then at
+`--large-size` (HxW, default 4000x3000 -> 16000x12000 at x4). It reports the
+call's wall-clock seconds (tracing and compilation included) and the
+process's peak RSS (`ru_maxrss`), beside the RSS before the call (model and
+input loaded). The untiled path is skipped above `--untiled-max-pixels` LR
+pixels; it then prints an estimate of the memory it would need: two live
+copies (a layer's input and output) of the backbone's largest feature map, a
+lower bound. The estimate is printed for the untiled runs too, for
+comparison with what they measured.
 """
 
 import argparse
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +46,41 @@ for _ in range(frames):
     t = time.perf_counter(); y = task.predict_on_batch(x); times.append(time.perf_counter() - t)
 print(json.dumps({"ms": 1000 * float(np.median(times)), "shape": list(np.shape(y)), "params": task.count_params()}))
 """
+
+LARGE_WORKER = r"""
+import json, resource, sys, time
+import numpy as np
+import keras
+from keras_vsr.models import SuperResolver
+preset, mode = sys.argv[1:3]
+height, width, tile, overlap, max_pixels = map(int, sys.argv[3:8])
+
+def peak_rss_gb():
+    unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is in bytes on macOS, KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit / 1e9
+
+task = SuperResolver.from_preset(preset, compile=False)
+backbone = task.backbone
+layers = [layer for layer in backbone.layers if not isinstance(layer, keras.layers.InputLayer)]
+specs = keras.Model(backbone.inputs, [layer.output for layer in layers]).compute_output_spec(
+    keras.KerasTensor((1, 8, 8, 3))
+)
+largest_per_pixel = max(int(np.prod(spec.shape[1:])) for spec in specs) / (8 * 8)
+itemsize = np.dtype(backbone.compute_dtype).itemsize
+estimate_gb = 2 * largest_per_pixel * itemsize * height * width / 1e9
+if mode == "untiled" and height * width > max_pixels:
+    print(json.dumps({"skipped": estimate_gb}))
+    sys.exit()
+image = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
+before = peak_rss_gb()
+t = time.perf_counter()
+y = task.upscale(image, tile=tile if mode == "tiled" else None, tile_overlap=overlap)
+seconds = time.perf_counter() - t
+print(json.dumps({"seconds": seconds, "peak_gb": peak_rss_gb(), "before_gb": before, "estimate_gb": estimate_gb, "shape": list(y.shape)}))
+"""
+
+LARGE_TILE, LARGE_OVERLAP = 256, 16
+COMPARE_SIZE = (1000, 750)
 
 BICUBIC = r"""
 import json, sys, time
@@ -54,8 +103,52 @@ def run(code, args, backend=None):
         env["KERAS_BACKEND"] = backend
     result = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True, env=env)
     if result.returncode != 0:
-        return {"error": result.stderr.strip().splitlines()[-1]}
+        lines = result.stderr.strip().splitlines()
+        killed = " (killed by a signal; out of memory?)" if result.returncode < 0 else ""
+        return {"error": lines[-1] if lines else f"exit code {result.returncode}{killed}"}
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def parse_size(text):
+    """`"HxW"` -> `(h, w)`, for argparse."""
+    match = re.fullmatch(r"(\d+)x(\d+)", text)
+    if not match or 0 in (int(match[1]), int(match[2])):
+        raise argparse.ArgumentTypeError(f"expected HxW with positive integers, e.g. 4000x3000. Received: {text!r}")
+    return int(match[1]), int(match[2])
+
+
+def large_table(preset, backends, large_size, untiled_max_pixels):
+    """Print seconds and peak RSS of tiled and untiled `upscale` per backend.
+
+    Args:
+        preset: str, preset name or folder.
+        backends: list of str, Keras backends to run, each in its own process.
+        large_size: tuple `(h, w)`, the large LR input.
+        untiled_max_pixels: int, the untiled path is skipped above this
+            many LR pixels.
+    """
+    print(
+        f"\nLarge images: one SuperResolver.upscale call per process; tiled = tile {LARGE_TILE}, "
+        f"overlap {LARGE_OVERLAP}; untiled skipped above {untiled_max_pixels:,} LR pixels"
+    )
+    print(f"{'input -> output [backend]':<40}{'path':>9}{'seconds':>10}{'peak GB':>9}{'before GB':>11}{'est. GB':>9}")
+    for backend in backends:
+        for height, width in dict.fromkeys([COMPARE_SIZE, large_size]):
+            for mode in ("tiled", "untiled"):
+                args = [preset, mode, height, width, LARGE_TILE, LARGE_OVERLAP, untiled_max_pixels]
+                r = run(LARGE_WORKER, args, backend)
+                output = f" -> {r['shape'][0]}x{r['shape'][1]}" if "shape" in r else ""
+                label = f"{height}x{width}{output} [{backend}]"
+                if "error" in r:
+                    print(f"{label:<40}{mode:>9}  {r['error']}")
+                elif "skipped" in r:
+                    print(f"{label:<40}{mode:>9}  skipped: would need ~{r['skipped']:.1f} GB (lower bound)")
+                else:
+                    estimate = f"{r['estimate_gb']:.2f}" if mode == "untiled" else "-"
+                    print(
+                        f"{label:<40}{mode:>9}{r['seconds']:>10.1f}{r['peak_gb']:>9.2f}"
+                        f"{r['before_gb']:>11.2f}{estimate:>9}"
+                    )
 
 
 def main(argv=None):
@@ -65,6 +158,16 @@ def main(argv=None):
     parser.add_argument("--preset", default=DEFAULT_PRESET)
     parser.add_argument("--frames", type=int, default=5)
     parser.add_argument("--backends", nargs="+", default=["tensorflow", "torch", "jax"])
+    parser.add_argument("--large", action="store_true", help="also measure time and peak RSS on large images")
+    parser.add_argument(
+        "--large-size", type=parse_size, default=(4000, 3000), help="HxW of the large input (default 4000x3000)"
+    )
+    parser.add_argument(
+        "--untiled-max-pixels",
+        type=int,
+        default=1_000_000,
+        help="skip the untiled path above this many LR pixels (default 1000000)",
+    )
     args = parser.parse_args(argv)
     module = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}
 
@@ -85,6 +188,10 @@ def main(argv=None):
         else:
             params = f"{r['params']:,}" if "params" in r else "-"
             print(f"{name:<48}{r['ms']:>10.1f}{1000 / r['ms']:>10.2f}{params:>10}")
+
+    if args.large:
+        installed = [b for b in args.backends if importlib.util.find_spec(module[b]) is not None]
+        large_table(args.preset, installed, args.large_size, args.untiled_max_pixels)
 
 
 if __name__ == "__main__":

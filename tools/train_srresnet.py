@@ -84,6 +84,7 @@ def parse_args(argv=None):
     p.add_argument("--run-dir", required=True)
     p.add_argument("--preset-dir", required=True)
     p.add_argument("--name", default=None, help="preset name for the model card")
+    p.add_argument("--note", default=None, help="a remark about the run for the model card")
     return p.parse_args(argv)
 
 
@@ -151,6 +152,8 @@ def main(argv=None):
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
     }
+    if args.note:
+        training["note"] = args.note
     write_model_card(preset_dir, args.name or preset_dir.name, backbone, metrics, training)
     print(f"wrote preset {preset_dir}")
 

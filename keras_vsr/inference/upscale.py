@@ -13,9 +13,19 @@ def load_super_resolver(preset=DEFAULT_PRESET):
     return SuperResolver.from_preset(preset, compile=False)
 
 
-def upscale(image, preset=DEFAULT_PRESET):
+def upscale(image, preset=DEFAULT_PRESET, tile="auto", tile_overlap=24):
     """Super-resolve `image` (uint8/uint16/float array, grey, RGB or RGBA).
 
-    See `SuperResolver.upscale` for how channels and dtypes are handled.
+    See `SuperResolver.upscale` for how channels, dtypes and tiling are
+    handled.
+
+    Args:
+        image: array `(h, w)`, `(h, w, 1)`, `(h, w, 3)` or `(h, w, 4)`.
+        preset: str, preset name, local folder or `hf://owner/name`.
+            Default `DEFAULT_PRESET`.
+        tile: `None` (whole image), int (tile size in LR pixels) or
+            `"auto"` (tile large images only). Default `"auto"`.
+        tile_overlap: int >= 0, LR pixels of context around each tile.
+            Default 24.
     """
-    return load_super_resolver(preset).upscale(image)
+    return load_super_resolver(preset).upscale(image, tile=tile, tile_overlap=tile_overlap)

@@ -1,6 +1,7 @@
 import numpy as np
 import keras
 
+from keras_vsr.inference.tiling import resolve_tile, upscale_tiled
 from keras_vsr.losses import L1Loss
 from keras_vsr.metrics import PSNR, SSIM
 from keras_vsr.models.backbone import SRBackbone
@@ -57,8 +58,13 @@ class SuperResolver(Task):
             metrics = [PSNR(crop_border=s, test_y_channel=True), SSIM(crop_border=s, test_y_channel=True)]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
-    def upscale(self, image):
+    def upscale(self, image, tile="auto", tile_overlap=24, progress=None):
         """Super-resolve one image.
+
+        Large images are upscaled tile by tile (`keras_vsr.inference.tiling.
+        upscale_tiled`), so memory is bounded by the tile size rather than
+        the image size; the result equals whole-image inference within one
+        grey level when `tile_overlap` covers the model's receptive field.
 
         Args:
             image: array `(h, w)` (grey), `(h, w, 1)`, `(h, w, 3)` (RGB) or
@@ -67,12 +73,29 @@ class SuperResolver(Task):
                 returned grey (the mean of the output channels). The alpha
                 channel of RGBA is upscaled with bicubic interpolation and
                 re-attached.
+            tile: `None`, int or `"auto"`. `None` runs the model on the whole
+                image; an int tiles with that many LR pixels per side;
+                `"auto"` tiles with `tiling.AUTO_TILE_SIZE` (256) only when
+                `h * w` exceeds `tiling.AUTO_TILE_PIXELS` (512 * 512).
+                Tiling applies to the RGB channels. Default `"auto"`.
+            tile_overlap: int >= 0, LR pixels of context around each tile;
+                see `keras_vsr.inference.tiling` for choosing it from the
+                receptive field. Default 24 (covers the bundled 8-block x4 preset).
+            progress: optional callable wrapping the list of tiles (e.g.
+                `tqdm.tqdm`) to report progress when tiling. Default None.
 
         Returns:
             Array of the same dtype and channel layout, `scale` times larger.
         """
         array = np.asarray(image)
         rgb, alpha, layout = split_alpha(array)
-        x = to_float(rgb)
-        y = np.asarray(self.predict_on_batch(x[None]))[0]
-        return merge_alpha(from_float(y, array.dtype), alpha, layout, self.scale)
+        tile = resolve_tile(tile, tile_overlap, rgb.shape[0], rgb.shape[1])
+        if tile is None:
+            x = to_float(rgb)
+            y = np.asarray(self.predict_on_batch(x[None]))[0]
+            out = from_float(y, array.dtype)
+        else:
+            out = upscale_tiled(
+                self.predict_on_batch, rgb, self.scale, tile=tile, overlap=tile_overlap, progress=progress
+            )
+        return merge_alpha(out, alpha, layout, self.scale)

@@ -51,9 +51,28 @@ def split_alpha(image):
 def merge_alpha(rgb, alpha, layout, scale):
     """Inverse of `split_alpha` after upscaling `rgb` by `scale`."""
     if layout in ("grey", "grey1"):
-        grey = np.round(rgb.astype("float64").mean(axis=2)).astype(rgb.dtype) if rgb.dtype.kind in "ui" else rgb.mean(axis=2).astype(rgb.dtype)
+        grey = np.empty(rgb.shape[:2], rgb.dtype)
+        for start in range(0, rgb.shape[0], 256):  # row blocks keep memory small
+            block = rgb[start : start + 256]
+            mean = block.astype("float32").mean(axis=2)
+            grey[start : start + 256] = np.round(mean) if rgb.dtype.kind in "ui" else mean
         return grey if layout == "grey" else grey[:, :, None]
     if layout == "rgba":
-        big_alpha = imresize(alpha, output_shape=rgb.shape[:2])
-        return np.concatenate([rgb, big_alpha[:, :, None].astype(rgb.dtype)], axis=2)
+        out = np.empty(rgb.shape[:2] + (4,), rgb.dtype)
+        out[:, :, :3] = rgb
+        out[:, :, 3] = resize_alpha(alpha, rgb.shape[:2])
+        return out
     return rgb
+
+
+def resize_alpha(alpha, size):
+    """Bicubic resize of an alpha plane to `size` = `(h, w)`, same dtype.
+
+    MATLAB-style `imresize` for small planes; PIL's bicubic for large ones,
+    whose dense resize matrices would otherwise take gigabytes.
+    """
+    if alpha.size * 16 <= 4096 * 4096 or alpha.dtype != np.uint8:
+        return imresize(alpha, output_shape=size)
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(alpha).resize((size[1], size[0]), Image.BICUBIC))

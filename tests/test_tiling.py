@@ -1,0 +1,207 @@
+"""Tiled inference: equal to whole-image inference, with memory bounded by the tile."""
+
+import math
+
+import numpy as np
+import pytest
+
+import keras
+from keras_vsr.inference import tiling
+from keras_vsr.inference.tiling import upscale_tiled
+from keras_vsr.models import SRResNetBackbone, SuperResolver
+
+SIZE = (70, 53)  # odd, and not a multiple of any tile size used below
+
+
+def texture(height, width, seed=0):
+    """uint8 RGB image: 8-pixel blocks of colour plus noise."""
+    rng = np.random.default_rng(seed)
+    base = rng.random((height // 8 + 1, width // 8 + 1, 3))
+    image = np.kron(base, np.ones((8, 8, 1)))[:height, :width] * 200 + rng.random((height, width, 3)) * 55
+    return image.astype(np.uint8)
+
+
+def receptive_radius(backbone):
+    """The SRResNet receptive-field radius in LR pixels, as documented in
+    `keras_vsr.inference.tiling`, rounded up."""
+    upsample = {2: 1, 3: 1, 4: 1.5}[backbone.scale]
+    radius = (
+        backbone.head_kernel_size // 2
+        + 2 * backbone.num_blocks
+        + 1
+        + upsample
+        + (backbone.tail_kernel_size // 2) / backbone.scale
+    )
+    if backbone.image_residual:
+        radius = max(radius, 2)
+    return math.ceil(radius)
+
+
+def max_abs_diff(a, b):
+    return int(np.abs(a.astype(np.int64) - b.astype(np.int64)).max())
+
+
+class Recorder:
+    """Wraps a predict function and records the shape of every input."""
+
+    def __init__(self, predict_fn):
+        self.predict_fn = predict_fn
+        self.shapes = []
+
+    def __call__(self, x):
+        self.shapes.append(x.shape)
+        return self.predict_fn(x)
+
+    @property
+    def largest(self):
+        return max(s[1] for s in self.shapes), max(s[2] for s in self.shapes)
+
+
+def nearest(scale):
+    """A stand-in model: nearest-neighbour upsampling, exact for any tiling."""
+    return lambda x: np.repeat(np.repeat(x, scale, axis=1), scale, axis=2)
+
+
+@pytest.fixture(scope="module")
+def models(tiny_preset):
+    keras.utils.set_random_seed(2)
+    deep = SRResNetBackbone(
+        scale=4,
+        num_blocks=4,
+        filters=8,
+        use_batch_norm=False,
+        head_kernel_size=3,
+        tail_kernel_size=3,
+        image_residual=True,
+    )
+    return {
+        "tiny": SuperResolver.from_preset(str(tiny_preset), compile=False),
+        "deep": SuperResolver(deep, compile=False),
+    }
+
+
+@pytest.mark.parametrize("name", ["tiny", "deep"])
+def test_tiled_equals_whole_image_with_overlap_covering_the_receptive_field(models, name):
+    task = models[name]
+    overlap = receptive_radius(task.backbone)
+    assert overlap == {"tiny": 6, "deep": 12}[name]
+    image = texture(*SIZE)
+    whole = task.upscale(image, tile=None)
+    assert whole.shape == (280, 212, 3)
+    for tile in (24, 64, 128):  # 3x3 tiles, 2x1 tiles, one tile larger than the image
+        tiled = task.upscale(image, tile=tile, tile_overlap=overlap)
+        assert tiled.shape == whole.shape and tiled.dtype == np.uint8
+        assert max_abs_diff(tiled, whole) <= 1, f"tile={tile}"
+
+
+def test_overlap_below_the_receptive_field_shows_seams(models):
+    task = models["tiny"]
+    image = texture(*SIZE)
+    whole = task.upscale(image, tile=None)
+    tiled = task.upscale(image, tile=24, tile_overlap=receptive_radius(task.backbone) - 1)
+    assert max_abs_diff(tiled, whole) > 1
+
+
+def test_model_inputs_are_bounded_by_the_tile_not_the_image(models):
+    task = models["tiny"]
+    image = texture(*SIZE)
+    tile, overlap = 24, 6
+    recorder = Recorder(task.predict_on_batch)
+    out = upscale_tiled(recorder, image, scale=4, tile=tile, overlap=overlap)
+    assert len(recorder.shapes) == 3 * 3
+    height, width = recorder.largest
+    assert height <= tile + 2 * overlap < SIZE[0]
+    assert width <= tile + 2 * overlap < SIZE[1]
+    assert out.shape == (280, 212, 3) and out.dtype == np.uint8
+    assert max_abs_diff(out, task.upscale(image, tile=None)) <= 1
+
+
+@pytest.mark.parametrize("size", [(1, 1), (5, 7), (16, 16), (17, 33), (40, 9)])
+@pytest.mark.parametrize("tile, overlap", [(1, 0), (4, 0), (8, 3), (16, 16), (64, 2)])
+def test_tiles_cover_every_pixel_exactly_once_in_place(size, tile, overlap):
+    image = texture(*size, seed=1)
+    recorder = Recorder(nearest(3))
+    out = upscale_tiled(recorder, image, scale=3, tile=tile, overlap=overlap)
+    np.testing.assert_array_equal(out, nearest(3)(image[None])[0])
+    assert len(recorder.shapes) == math.ceil(size[0] / tile) * math.ceil(size[1] / tile)
+    window = (min(tile + 2 * overlap, size[0]), min(tile + 2 * overlap, size[1]))
+    assert set(s[1:3] for s in recorder.shapes) == {window}
+
+
+def test_integer_and_float_dtypes_are_kept():
+    image = texture(20, 30)
+    out16 = upscale_tiled(nearest(2), image.astype(np.uint16) * 257, scale=2, tile=8, overlap=2)
+    assert out16.dtype == np.uint16
+    np.testing.assert_array_equal(out16, nearest(2)(image[None])[0].astype(np.uint16) * 257)
+    out_float = upscale_tiled(nearest(2), image / 255.0, scale=2, tile=8, overlap=2)
+    assert out_float.dtype == np.float64
+    np.testing.assert_allclose(out_float, nearest(2)(image[None])[0] / 255.0, atol=1e-6)
+
+
+def test_grey_rgba_and_16_bit_images_are_tiled_on_their_rgb_part(models):
+    task = models["tiny"]
+    overlap = receptive_radius(task.backbone)
+    rgb = texture(40, 36, seed=2)
+    alpha = np.zeros((40, 36), np.uint8)
+    alpha[:, 18:] = 255
+    for image in (rgb[:, :, 0], np.dstack([rgb, alpha]), rgb.astype(np.uint16) * 257):
+        whole = task.upscale(image, tile=None)
+        tiled = task.upscale(image, tile=24, tile_overlap=overlap)
+        assert tiled.shape == whole.shape and tiled.dtype == whole.dtype
+        assert max_abs_diff(tiled, whole) <= 1
+
+
+def test_progress_wraps_the_list_of_tiles():
+    seen = []
+
+    def progress(tiles):
+        seen.append(len(tiles))
+        return iter(tiles)
+
+    upscale_tiled(nearest(2), texture(20, 30), scale=2, tile=8, overlap=2, progress=progress)
+    assert seen == [3 * 4]
+
+
+def test_auto_tiles_only_above_the_threshold(models, monkeypatch):
+    monkeypatch.setattr(tiling, "AUTO_TILE_PIXELS", 40 * 40)
+    monkeypatch.setattr(tiling, "AUTO_TILE_SIZE", 25)
+    task = models["tiny"]
+    recorder = Recorder(task.predict_on_batch)
+    monkeypatch.setattr(task, "predict_on_batch", recorder)
+
+    task.upscale(texture(50, 50), tile_overlap=4)  # 2500 > 1600 pixels: tiled
+    assert len(recorder.shapes) == 4 and recorder.largest == (25 + 2 * 4, 25 + 2 * 4)
+
+    for size in ((40, 40), (30, 30)):  # at and below the threshold: whole image
+        recorder.shapes.clear()
+        task.upscale(texture(*size), tile_overlap=4)
+        assert recorder.shapes == [(1, *size, 3)]
+
+    recorder.shapes.clear()
+    task.upscale(texture(50, 50), tile=None)
+    assert recorder.shapes == [(1, 50, 50, 3)]
+
+
+def test_bad_arguments_raise(models):
+    image = texture(10, 12)
+    for tile in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match=f"Received: tile={tile!r}"):
+            upscale_tiled(nearest(2), image, scale=2, tile=tile)
+    for overlap in (-1, 1.5):
+        with pytest.raises(ValueError, match=f"Received: overlap={overlap!r}"):
+            upscale_tiled(nearest(2), image, scale=2, overlap=overlap)
+    with pytest.raises(ValueError, match="Received: scale=0"):
+        upscale_tiled(nearest(2), image, scale=0)
+    with pytest.raises(ValueError, match=r"Received shape \(10, 12\)"):
+        upscale_tiled(nearest(2), image[:, :, 0], scale=2)
+    with pytest.raises(ValueError, match=r"Received shape \(1, 20, 24, 3\)"):
+        upscale_tiled(nearest(2), image, scale=4)
+
+    task = models["tiny"]
+    with pytest.raises(ValueError, match="Received: tile='big'"):
+        task.upscale(image, tile="big")
+    with pytest.raises(ValueError, match="Received: tile=0"):
+        task.upscale(image, tile=0)
+    # A bad overlap fails even where it would not be used (a small image).
+    with pytest.raises(ValueError, match="Received: tile_overlap=-1"):
+        task.upscale(image, tile_overlap=-1)

@@ -2,7 +2,7 @@ import numpy as np
 import keras
 from keras import ops
 
-from keras_vsr.layers.pixel_shuffle import depth_to_space
+from keras_vsr.layers.pixel_shuffle import check_scale, depth_to_space
 from keras_vsr.utils.imresize import cubic
 from keras_vsr.utils.serialization import register
 
@@ -51,10 +51,7 @@ class BicubicUpsample(keras.layers.Layer):
 
     def __init__(self, scale, **kwargs):
         super().__init__(**kwargs)
-        scale = int(scale)
-        if scale < 1:
-            raise ValueError(f"`scale` must be a positive integer. Received: scale={scale}")
-        self.scale = scale
+        self.scale = check_scale(scale)
 
     def build(self, input_shape):
         channels = input_shape[-1]

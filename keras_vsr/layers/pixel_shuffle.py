@@ -28,6 +28,13 @@ def depth_to_space(x, block_size):
     return ops.reshape(x, (-1, h * r, w * r, out_c))
 
 
+def check_scale(scale):
+    """Return `scale` as an int, or raise a ValueError unless it is >= 1."""
+    if int(scale) != scale or scale < 1:
+        raise ValueError(f"`scale` must be a positive integer. Received: scale={scale}")
+    return int(scale)
+
+
 @register
 class PixelShuffle(keras.layers.Layer):
     """Depth-to-space rearrangement (sub-pixel convolution, Shi et al. 2016).
@@ -39,10 +46,7 @@ class PixelShuffle(keras.layers.Layer):
 
     def __init__(self, scale, **kwargs):
         super().__init__(**kwargs)
-        scale = int(scale)
-        if scale < 1:
-            raise ValueError(f"`scale` must be a positive integer. Received: scale={scale}")
-        self.scale = scale
+        self.scale = check_scale(scale)
 
     def build(self, input_shape):
         channels = input_shape[-1]

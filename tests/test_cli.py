@@ -128,3 +128,30 @@ def test_forced_tiling_matches_whole_image(tmp_path, photo, tiny_preset, capsys)
     assert run(capsys, "upscale", photo, tiled, "--preset", tiny_preset, "--tile", "5", "--tile-overlap", "8")[0] == 0
     diff = np.abs(np.asarray(Image.open(whole), int) - np.asarray(Image.open(tiled), int))
     assert diff.max() <= 1
+
+
+def test_outputs_get_ordinary_file_permissions(tmp_path, photo, tiny_preset, capsys):
+    import os
+
+    out = tmp_path / "perm.png"
+    assert run(capsys, "upscale", photo, out, "--preset", tiny_preset)[0] == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_gif_keeps_frames_and_durations(tmp_path, tiny_preset, capsys):
+    rng = np.random.default_rng(0)
+    frames = [Image.fromarray(rng.integers(0, 256, (10, 14, 3), dtype=np.uint8)) for _ in range(3)]
+    src = tmp_path / "anim.gif"
+    frames[0].save(src, save_all=True, append_images=frames[1:], duration=[50, 80, 120], loop=0)
+    out = tmp_path / "anim_x4.gif"
+    code, stdout, err = run(capsys, "upscale", src, out, "--preset", tiny_preset)
+    assert code == 0, err
+    with Image.open(out) as gif:
+        assert gif.size == (56, 40) and gif.n_frames == 3
+        durations = []
+        for i in range(3):
+            gif.seek(i)
+            durations.append(gif.info["duration"])
+    assert durations == [50, 80, 120]

@@ -19,6 +19,11 @@ install() {
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return
   fi
+  # gifsicle optimises written GIFs (they are written unoptimised, with a
+  # warning, without it).
+  if ! command -v gifsicle >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && apt-get install -y -qq gifsicle >/dev/null) || echo "gifsicle not installed; GIFs stay unoptimised"
+  fi
   "$VENV/bin/python" -m pip install -q --upgrade pip
   # The CPU build of torch, first, so that nothing pulls a CUDA build.
   "$VENV/bin/python" -m pip install -q "torch==2.13.0" \

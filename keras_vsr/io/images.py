@@ -67,6 +67,15 @@ def load_image(path, max_pixels=MAX_PIXELS):
         raise ImageReadError(f"{path}: damaged or truncated image ({e})") from e
 
 
+def replace_with_umask(tmp, path):
+    """Rename the finished temporary file `tmp` to `path`, with the
+    permissions a newly created file gets (mkstemp's files are 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+
+
 def save_image_atomic(array, path):
     """Write an image so that `path` is either complete or untouched.
 
@@ -91,7 +100,7 @@ def save_image_atomic(array, path):
     try:
         with os.fdopen(fd, "wb") as f:
             image.save(f, format=fmt)
-        os.replace(tmp, path)
+        replace_with_umask(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

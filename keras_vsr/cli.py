@@ -3,6 +3,7 @@
     keras-vsr upscale INPUT OUTPUT [--preset NAME] [--scale S] [--backend B]
     keras-vsr presets
     keras-vsr evaluate [--preset NAME] [--data DIR ...]
+    keras-vsr app [--port 7860] [--preset NAME ...]
 
 Exit status: 0 on success, 1 when processing failed, 2 for bad input or
 arguments. Errors are one line on stderr, never a traceback.
@@ -209,6 +210,22 @@ def cmd_evaluate(args):
         print()
 
 
+def cmd_app(args):
+    from keras_vsr import app
+
+    try:
+        app.launch(
+            args.host,
+            args.port,
+            presets=args.preset or None,
+            max_pixels=args.max_pixels or app.DEFAULT_MAX_PIXELS,
+            max_frames=args.max_frames,
+            max_file_size=args.max_file_size,
+        )
+    except ValueError as e:
+        raise CLIError(str(e)) from e
+
+
 def build_parser():
     from keras_vsr.inference import DEFAULT_PRESET
 
@@ -236,6 +253,14 @@ def build_parser():
     ev.add_argument("--data", nargs="+", help="folders holding HR/ and LR/ (default: Set5 and Set14 in ../shared/data)")
     ev.add_argument("--lr", default=None, help="LR folder when --data is a folder of HR images only")
     ev.set_defaults(func=cmd_evaluate)
+    ap = sub.add_parser("app", help="start the Gradio web app (http://127.0.0.1:7860)")
+    ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    ap.add_argument("--port", type=int, default=7860)
+    ap.add_argument("--preset", action="append", default=[], help="preset to offer (repeatable; default: all built-in)")
+    ap.add_argument("--max-pixels", type=int, default=None, help="per image or frame (default 1,000,000)")
+    ap.add_argument("--max-frames", type=int, default=300, help="per GIF or video")
+    ap.add_argument("--max-file-size", default="20mb", help='largest upload, e.g. "20mb"')
+    ap.set_defaults(func=cmd_app)
     return parser
 
 
@@ -244,7 +269,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         _set_backend(args.backend or os.environ.get("KERAS_BACKEND"))
-        if getattr(args, "max_pixels", 0) is None:
+        if args.command == "upscale" and args.max_pixels is None:
             from keras_vsr.io import MAX_PIXELS
 
             args.max_pixels = MAX_PIXELS

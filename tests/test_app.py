@@ -1,0 +1,251 @@
+"""The web app: its handlers called directly, and requests to a running server."""
+
+import gc
+import shutil
+import socket
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import imageio.v2 as imageio
+import numpy as np
+import pytest
+from PIL import Image
+
+gr = pytest.importorskip("gradio", reason="the web app needs gradio (pip install 'keras-vsr[app]')")
+
+import httpx  # noqa: E402
+from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client.exceptions import AppError  # noqa: E402
+
+from keras_vsr.app import AppHandlers, _frame_progress, build_app, launch  # noqa: E402
+from keras_vsr.io.video import probe_video  # noqa: E402
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_png(path, h=12, w=16, seed=0):
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def write_gif(path, frames=3, h=10, w=14):
+    rng = np.random.default_rng(0)
+    images = [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for _ in range(frames)]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=[50, 80, 120][:frames], loop=0)
+    return path
+
+
+def write_video(path, frames=5, h=16, w=24):
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(frames)]
+    imageio.mimwrite(path, images, fps=10, macro_block_size=1, quality=9)
+    return path
+
+
+@pytest.fixture(scope="module")
+def handlers(tiny_preset):
+    return AppHandlers([tiny_preset], max_pixels=400, max_frames=5)
+
+
+@pytest.fixture
+def photo(tmp_path):
+    return write_png(tmp_path / "photo.png")
+
+
+def test_image_is_upscaled_by_the_model(handlers, photo):
+    (before, after), download, message = handlers.upscale_image(str(photo), "tiny_x4", 4)
+    assert after == download and after.endswith("photo_x4.png")
+    assert Image.open(after).size == (64, 48)
+    assert Image.open(before).size == (64, 48)  # the slider compares images of one size
+    assert "16×12 → 64×48" in message and "tiny_x4" in message
+
+
+def test_image_at_a_smaller_output_scale(handlers, photo):
+    (before, after), _, _ = handlers.upscale_image(str(photo), "tiny_x4", 2.5)
+    assert Image.open(after).size == Image.open(before).size == (40, 30)
+
+
+def test_greyscale_and_transparent_images(handlers, tmp_path):
+    grey = tmp_path / "grey.png"
+    Image.fromarray(np.full((8, 8), 90, np.uint8)).save(grey)
+    rgba = tmp_path / "rgba.png"
+    Image.fromarray(np.full((8, 8, 4), 200, np.uint8)).save(rgba)
+    assert Image.open(handlers.upscale_image(str(grey), "tiny_x4")[1]).mode == "L"
+    result = Image.open(handlers.upscale_image(str(rgba), "tiny_x4")[1])
+    assert (result.mode, result.size) == ("RGBA", (32, 32))
+
+
+def test_too_many_pixels_is_refused_with_a_message(handlers, tmp_path):
+    big = write_png(tmp_path / "big.png", h=20, w=21)
+    with pytest.raises(gr.Error, match=r"big\.png: 21x20 = 420 pixels is above the limit of 400 pixels"):
+        handlers.upscale_image(str(big), "tiny_x4", 4)
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [(b"", "empty"), (b"not an image\n", "not a readable image"), (None, "Upload an image first")],
+)
+def test_bad_uploads_are_refused_with_a_message(handlers, tmp_path, content, message):
+    path = tmp_path / "upload.png"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(gr.Error, match=message) as info:
+        handlers.upscale_image(str(path) if content is not None else None, "tiny_x4", 4)
+    assert str(tmp_path) not in str(info.value)  # server folders stay private
+
+
+def test_unknown_preset_and_bad_scale(handlers, photo):
+    with pytest.raises(gr.Error, match="Unknown preset 'nope'. Choose one of: .*tiny_x4"):
+        handlers.upscale_image(str(photo), "nope", 4)
+    with pytest.raises(gr.Error, match="between 1 and 4"):
+        handlers.upscale_image(str(photo), "tiny_x4", 8)
+
+
+def test_preset_list_is_checked_when_the_app_is_built(tmp_path, tiny_preset):
+    with pytest.raises(ValueError, match="has no config.json"):
+        AppHandlers([tmp_path])
+    twin = tmp_path / "other" / tiny_preset.name
+    twin.parent.mkdir()
+    shutil.copytree(tiny_preset, twin)
+    with pytest.raises(ValueError, match="Two presets are named 'tiny_x4'"):
+        AppHandlers([tiny_preset, twin])
+    with pytest.raises(ValueError, match="max_pixels must be a positive"):
+        AppHandlers([tiny_preset], max_pixels=0)
+
+
+def test_results_live_in_the_apps_own_folder(tiny_preset, photo):
+    handlers = AppHandlers([tiny_preset])
+    workdir = handlers.workdir
+    (_, after), _, _ = handlers.upscale_image(str(photo), "tiny_x4", 4)
+    assert workdir.resolve() in Path(after).resolve().parents
+    del handlers
+    gc.collect()
+    assert not workdir.exists()
+
+
+def test_model_work_shares_one_worker(tiny_preset):
+    demo = build_app([tiny_preset])
+    model_fns = [fn for fn in demo.fns.values() if fn.api_name in ("upscale_image", "upscale_gif", "upscale_video")]
+    assert len(model_fns) == 3
+    assert {(fn.concurrency_limit, fn.concurrency_id) for fn in model_fns} == {(1, "model")}
+
+
+def test_gif_is_upscaled_frame_by_frame(handlers, tmp_path):
+    src = write_gif(tmp_path / "anim.gif")
+    shown, download, message = handlers.upscale_gif(str(src), "tiny_x4", 2)
+    assert shown == download and shown.endswith("anim_x2.gif")
+    with Image.open(shown) as gif:
+        assert gif.size == (28, 20) and gif.n_frames == 3
+    assert "3 frames" in message
+
+
+def test_transparent_gif_at_the_models_scale(handlers, tmp_path):
+    frames = [Image.new("RGBA", (6, 5), (255, 0, 0, 0)), Image.new("RGBA", (6, 5), (0, 0, 255, 255))]
+    src = tmp_path / "clear.gif"
+    frames[0].save(src, save_all=True, append_images=frames[1:], duration=100, loop=0, disposal=2)
+    shown, _, _ = handlers.upscale_gif(str(src), "tiny_x4")
+    with Image.open(shown) as gif:
+        assert gif.size == (24, 20) and gif.n_frames == 2
+        assert "transparency" in gif.info
+
+
+def test_gif_limits(handlers, tmp_path, photo):
+    with pytest.raises(gr.Error, match="photo.png is a PNG image, not a GIF"):
+        handlers.upscale_gif(str(photo), "tiny_x4", 4)
+    with pytest.raises(gr.Error, match="must be a whole number"):
+        handlers.upscale_gif(str(write_gif(tmp_path / "anim.gif")), "tiny_x4", 2.5)
+    long = write_gif(tmp_path / "long.gif", frames=3)
+    small_limit = AppHandlers([handlers.presets["tiny_x4"]], max_frames=2)
+    with pytest.raises(gr.Error, match="long.gif has 3 frames; the limit is 2"):
+        small_limit.upscale_gif(str(long), "tiny_x4", 4)
+    wide = write_gif(tmp_path / "wide.gif", frames=2, h=20, w=21)
+    with pytest.raises(gr.Error, match="wide.gif: 21×20 = 420 pixels per frame is above the limit of 400"):
+        handlers.upscale_gif(str(wide), "tiny_x4", 4)
+
+
+def test_video_is_upscaled_frame_by_frame(handlers, tmp_path):
+    src = write_video(tmp_path / "clip.mp4")
+    shown, download, message = handlers.upscale_video(str(src), "tiny_x4", 2)
+    assert shown == download and shown.endswith("clip_x2.mp4")
+    info = probe_video(shown, count_frames=True)
+    assert (info.size, info.frame_count, info.codec) == ((48, 32), 5, "h264")
+    assert "5 frames, 24×16 → 48×32" in message
+
+
+def test_video_limits(handlers, tmp_path):
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n")
+    with pytest.raises(gr.Error, match="notes.mp4: not a readable video") as info:
+        handlers.upscale_video(str(text), "tiny_x4", 4)
+    assert str(tmp_path) not in str(info.value)
+    wide = write_video(tmp_path / "wide.mp4", frames=2, h=20, w=24)
+    with pytest.raises(gr.Error, match="wide.mp4: 24×20 = 480 pixels per frame is above the limit of 400"):
+        handlers.upscale_video(str(wide), "tiny_x4", 4)
+    long = write_video(tmp_path / "long.mp4", frames=8)
+    with pytest.raises(gr.Error, match="long.mp4 has about 8 frames; the limit is 5"):
+        handlers.upscale_video(str(long), "tiny_x4", 4)
+
+
+def test_frame_limit_holds_while_frames_are_read():
+    track = _frame_progress(gr.Progress(), 3, "clip.mp4")
+    with pytest.raises(gr.Error, match="clip.mp4 has more than 3 frames"):
+        list(track(iter(range(5))))
+    assert list(track(range(3))) == [0, 1, 2]
+
+
+@pytest.fixture(scope="module")
+def server(tiny_preset):
+    demo = launch(port=free_port(), presets=[tiny_preset], max_pixels=400, max_file_size=20_000, block=False)
+    yield demo
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return Client(server.local_url, verbose=False)
+
+
+def test_upload_through_the_api(client, photo):
+    slider, download, message = client.predict(handle_file(str(photo)), "tiny_x4", 4, api_name="/upscale_image")
+    assert [Image.open(path).size for path in [*slider, download]] == [(64, 48)] * 3
+    assert "16×12 → 64×48" in message
+
+
+def test_gif_and_video_through_the_api(client, tmp_path):
+    shown, download, _ = client.predict(
+        handle_file(str(write_gif(tmp_path / "anim.gif"))), "tiny_x4", 2, api_name="/upscale_gif"
+    )
+    with Image.open(shown) as gif:
+        assert (gif.format, gif.size, gif.n_frames) == ("GIF", (28, 20), 3)
+    shown, download, _ = client.predict(
+        handle_file(str(write_video(tmp_path / "clip.mp4"))), "tiny_x4", 4, api_name="/upscale_video"
+    )
+    assert probe_video(download).size == (96, 64)
+
+
+def test_too_many_pixels_through_the_api(client, tmp_path):
+    big = write_png(tmp_path / "big.png", h=20, w=21)
+    with pytest.raises(AppError, match="420 pixels is above the limit of 400 pixels"):
+        client.predict(handle_file(str(big)), "tiny_x4", 4, api_name="/upscale_image")
+
+
+def test_uploads_above_max_file_size_are_refused(server, tmp_path):
+    noisy = write_png(tmp_path / "noisy.png", h=100, w=100)  # about 30 kB of noise
+    assert noisy.stat().st_size > 20_000
+    with open(noisy, "rb") as f:
+        response = httpx.post(f"{server.local_url}gradio_api/upload", files={"files": f}, timeout=60)
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize("target", ["/etc/passwd", __file__])
+def test_files_outside_the_app_are_not_served(server, target):
+    url = f"{server.local_url}gradio_api/file={target}"
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(url, timeout=30)
+    assert info.value.code in (403, 404)

@@ -141,6 +141,7 @@ def main(argv=None):
     wall = float((run_dir / "wall_seconds.txt").read_text())
     training = {
         "data": [os.path.relpath(d) for d in args.data],
+        "model selection": "the weights after the last step (Set5 PSNR is only logged per epoch)",
         "steps": args.steps,
         "batch_size": args.batch,
         "lr_patch": args.patch,

@@ -11,6 +11,23 @@ REFERENCES = {
 }
 
 
+def describe_data(folders):
+    """'train (t91: 91 images, bsd200: 200 images)' for a list of folders."""
+    from keras_vsr.data.io import find_images
+
+    parts = []
+    for folder in map(Path, folders):
+        subdirs = sorted(d for d in folder.iterdir() if d.is_dir()) if folder.is_dir() else []
+        if subdirs:
+            inner = ", ".join(f"{d.name}: {len(find_images(d))} images" for d in subdirs)
+            parts.append(f"{folder.name} ({inner})")
+        elif folder.exists():
+            parts.append(f"{folder.name} ({len(find_images(folder))} images)")
+        else:
+            parts.append(folder.name)
+    return "; ".join(parts)
+
+
 def write_model_card(preset_dir, name, backbone, metrics, training, description=None):
     """Add `scale`, `metrics`, `training` to metadata.json and write README.md.
 
@@ -30,8 +47,8 @@ def write_model_card(preset_dir, name, backbone, metrics, training, description=
     if description is None:
         description = (
             f"{type(backbone).__name__} x{scale}, {config.get('num_blocks')} blocks, "
-            f"{config.get('filters')} filters, PSNR-oriented (L1), trained on "
-            f"{', '.join(Path(d).name for d in training['data'])}."
+            f"{config.get('filters')} filters, PSNR-oriented ({training.get('loss', 'l1').upper()}), "
+            f"trained on {describe_data(training['data'])}."
         )
     metadata.update(
         {

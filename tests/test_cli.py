@@ -155,3 +155,47 @@ def test_gif_keeps_frames_and_durations(tmp_path, tiny_preset, capsys):
             gif.seek(i)
             durations.append(gif.info["duration"])
     assert durations == [50, 80, 120]
+
+
+def _png_claiming_size(path, width, height):
+    """A valid 1x1 PNG whose header is rewritten to claim another size."""
+    import struct
+    import zlib
+
+    Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(path)
+    data = bytearray(path.read_bytes())
+    ihdr = 8 + 8  # signature, then the IHDR chunk's length and type
+    data[ihdr : ihdr + 8] = struct.pack(">II", width, height)
+    crc = zlib.crc32(bytes(data[ihdr - 4 : ihdr + 13]))
+    data[ihdr + 13 : ihdr + 17] = struct.pack(">I", crc)
+    path.write_bytes(bytes(data))
+
+
+def test_header_claiming_50000x50000_is_refused_before_decoding(tmp_path, tiny_preset, capsys):
+    src = tmp_path / "bomb.png"
+    _png_claiming_size(src, 50000, 50000)
+    code, _, err = run(capsys, "upscale", src, tmp_path / "o.png", "--preset", tiny_preset)
+    assert code == 2 and "too large" in err and "2500000000 pixels" in err
+    assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize(
+    "name,make,size,mode",
+    [
+        ("one.png", lambda: Image.new("RGB", (1, 1), (200, 30, 10)), (4, 4), "RGB"),
+        ("two.png", lambda: Image.new("RGB", (2, 3), (20, 130, 10)), (8, 12), "RGB"),
+        ("cmyk.jpg", lambda: Image.new("CMYK", (6, 5), (10, 200, 30, 0)), (24, 20), "RGB"),
+        ("grey.png", lambda: Image.new("L", (6, 5), 90), (24, 20), "L"),
+        ("rgba.png", lambda: Image.new("RGBA", (6, 5), (10, 20, 30, 128)), (24, 20), "RGBA"),
+        ("deep.png", lambda: Image.fromarray(np.full((5, 6), 40000, np.uint16)), (24, 20), "I;16"),
+    ],
+)
+def test_unusual_but_valid_images(tmp_path, tiny_preset, capsys, name, make, size, mode):
+    src = tmp_path / name
+    make().save(src)
+    out = tmp_path / ("out_" + name)
+    code, _, err = run(capsys, "upscale", src, out, "--preset", tiny_preset)
+    assert code == 0, err
+    with Image.open(out) as result:
+        assert result.size == size
+        assert result.mode == mode

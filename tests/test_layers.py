@@ -59,3 +59,11 @@ def test_bicubic_upsample_matches_matlab_imresize(scale, tmp_path):
     for i in range(2):
         # Borders included: the symmetric padding must match MATLAB's.
         np.testing.assert_allclose(y[i], imresize(x[i].astype("float64"), scale), atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 3), (2, 2)])
+def test_bicubic_upsample_on_tiny_images(shape):
+    # Sides shorter than the 2-pixel padding follow MATLAB's mirror rule too.
+    x = np.random.default_rng(0).random((1, *shape, 3)).astype("float32")
+    y = to_numpy(BicubicUpsample(4)(x))[0]
+    np.testing.assert_allclose(y, imresize(x[0].astype("float64"), 4), atol=1e-5)

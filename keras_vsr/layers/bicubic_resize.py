@@ -29,8 +29,10 @@ def symmetric_pad_2d(x, p):
 
     def pad_axis(t, axis):
         n = ops.shape(t)[axis]
-        before = [ops.take(t, [i], axis=axis) for i in range(p - 1, -1, -1)]
-        after = [ops.take(t, [n - 1 - i], axis=axis) for i in range(p)]
+        # Indices are clamped to the axis, so a side shorter than `p` repeats
+        # its pixels (MATLAB's rule for a 1-pixel side).
+        before = [ops.take(t, ops.minimum(ops.convert_to_tensor([i]), n - 1), axis=axis) for i in range(p - 1, -1, -1)]
+        after = [ops.take(t, ops.maximum(ops.convert_to_tensor([n - 1 - i]), 0), axis=axis) for i in range(p)]
         return ops.concatenate(before + [t] + after, axis=axis)
 
     return pad_axis(pad_axis(x, 1), 2)

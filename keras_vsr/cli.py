@@ -169,7 +169,12 @@ def cmd_upscale(args):
             failed += 1
             print(f"keras-vsr: error: {e}", file=sys.stderr)
     done = len(jobs) - failed
-    print(f"upscaled {done} of {len(jobs)} with {args.preset} in {time.time() - start:.1f}s" + (f"; {failed} failed" if failed else ""))
+    import keras
+
+    print(
+        f"upscaled {done} of {len(jobs)} with {args.preset} on {keras.backend.backend()} "
+        f"in {time.time() - start:.1f}s" + (f"; {failed} failed" if failed else "")
+    )
     if failed:
         raise CLIError(f"{failed} input(s) failed", code=1)
 

@@ -199,3 +199,19 @@ def test_unusual_but_valid_images(tmp_path, tiny_preset, capsys, name, make, siz
     with Image.open(out) as result:
         assert result.size == size
         assert result.mode == mode
+
+
+def test_backend_option_chooses_the_keras_backend(tmp_path, photo, tiny_preset):
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    out = tmp_path / "o.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_vsr.cli", "--backend", "jax", "upscale", str(photo), str(out), "--preset", str(tiny_preset)],
+        capture_output=True, text=True, cwd=REPO, env={**__import__("os").environ, "KERAS_BACKEND": "torch"}, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "on jax" in result.stdout.splitlines()[-1]
+    assert Image.open(out).size == (64, 48)

@@ -9,7 +9,7 @@ frames through `SuperResolver.predict_on_batch`. torch's bicubic
 interpolation is the floor. Figures are wall-clock on this machine's CPU.
 
 `--large` adds a memory table: one `SuperResolver.upscale` call per process
-on a random uint8 image, tiled (256-pixel tiles, 16 pixels of overlap) and
+on a random uint8 image, tiled (256-pixel tiles, 24 pixels of overlap, the `upscale` default) and
 untiled, first at 1000x750 so both paths can be compared, then at
 `--large-size` (HxW, default 4000x3000 -> 16000x12000 at x4). It reports the
 call's wall-clock seconds (tracing and compilation included) and the
@@ -79,7 +79,7 @@ seconds = time.perf_counter() - t
 print(json.dumps({"seconds": seconds, "peak_gb": peak_rss_gb(), "before_gb": before, "estimate_gb": estimate_gb, "shape": list(y.shape)}))
 """
 
-LARGE_TILE, LARGE_OVERLAP = 256, 16
+LARGE_TILE, LARGE_OVERLAP = 256, 24
 COMPARE_SIZE = (1000, 750)
 
 BICUBIC = r"""

@@ -96,8 +96,8 @@ def _upscale_one(task, src, dst, args, progress):
     from keras_vsr.io import ImageReadError, load_image, save_image_atomic
     from keras_vsr.utils.imresize import imresize
 
-    def upscale_frame(image):
-        result = task.upscale(image, tile=args.tile, tile_overlap=args.tile_overlap)
+    def upscale_frame(image, progress=None):
+        result = task.upscale(image, tile=args.tile, tile_overlap=args.tile_overlap, progress=progress)
         if args.scale is not None and args.scale != task.scale:
             h, w = image.shape[:2]
             size = (max(1, round(h * args.scale)), max(1, round(w * args.scale)))
@@ -120,10 +120,7 @@ def _upscale_one(task, src, dst, args, progress):
     except ImageReadError as e:
         raise CLIError(str(e)) from e
     h, w = image.shape[:2]
-    result = task.upscale(image, tile=args.tile, tile_overlap=args.tile_overlap, progress=progress)
-    if args.scale is not None and args.scale != task.scale:
-        size = (max(1, round(h * args.scale)), max(1, round(w * args.scale)))
-        result = imresize(result, output_shape=size)
+    result = upscale_frame(image, progress)
     save_image_atomic(np.asarray(result), dst)
     return f"{w}x{h} -> {result.shape[1]}x{result.shape[0]}"
 

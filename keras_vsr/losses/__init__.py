@@ -1,4 +1,5 @@
 from keras_vsr.losses.pixel import CharbonnierLoss, L1Loss, MSELoss
+from keras_vsr.losses.ms_ssim import MSSSIML1Loss, MSSSIMLoss, ms_ssim
 from keras_vsr.losses.adversarial import (
     discriminator_loss,
     generator_adversarial_loss,

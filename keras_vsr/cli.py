@@ -204,8 +204,8 @@ def cmd_evaluate(args):
         raise CLIError(f"no such data folder: {', '.join(missing)}")
     for folder in folders:
         try:
-            result = evaluate_sr(task.upscale, folder, scale, lr_dir=args.lr)
-        except ValueError as e:
+            result = evaluate_sr(task.upscale, folder, scale, lr_dir=args.lr, lpips=args.lpips)
+        except (ValueError, FileNotFoundError) as e:
             raise CLIError(str(e)) from e
         title = f"{args.preset} on {folder} (Y channel, crop {scale})"
         print(format_report(title, result))
@@ -250,10 +250,11 @@ def build_parser():
     pr = sub.add_parser("presets", help="list the built-in presets")
     pr.set_defaults(func=cmd_presets)
 
-    ev = sub.add_parser("evaluate", help="Y-PSNR/SSIM of a preset on HR/LR pairs, beside bicubic")
+    ev = sub.add_parser("evaluate", help="Y-PSNR/SSIM (and LPIPS) of a preset on HR/LR pairs, beside bicubic")
     ev.add_argument("--preset", default=DEFAULT_PRESET)
     ev.add_argument("--data", nargs="+", help="folders holding HR/ and LR/ (default: Set5 and Set14 in ../shared/data)")
     ev.add_argument("--lr", default=None, help="LR folder when --data is a folder of HR images only")
+    ev.add_argument("--lpips", action="store_true", help="also LPIPS (VGG) on RGB; needs the converted VGG16 weights")
     ev.set_defaults(func=cmd_evaluate)
     ap = sub.add_parser("app", help="start the Gradio web app (http://127.0.0.1:7860)")
     ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")

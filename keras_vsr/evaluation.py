@@ -33,13 +33,18 @@ def find_pairs(hr_dir, lr_dir=None):
     return pairs
 
 
-def evaluate_sr(upscale_fn, hr_dir, scale, lr_dir=None, progress=None):
+def evaluate_sr(upscale_fn, hr_dir, scale, lr_dir=None, progress=None, lpips=False):
     """Measure `upscale_fn` (uint8 LR -> uint8 SR) on HR/LR pairs.
 
     Missing LR images are made from HR with MATLAB bicubic downscaling (HR
     cropped to a multiple of `scale` first). Returns a dict with per-image
     rows `{name, psnr, ssim, bicubic_psnr, bicubic_ssim}` and their means.
+    With `lpips=True` the rows also hold `lpips` and `bicubic_lpips`: LPIPS
+    (VGG, v0.1; lower is closer) on RGB with the same `scale`-pixel border
+    cropped, which needs the converted VGG16/LPIPS weights.
     """
+    if lpips:
+        from keras_vsr.metrics.lpips import lpips as lpips_distance
     rows = []
     pairs = find_pairs(hr_dir, lr_dir)
     for name, hr_path, lr_path in progress(pairs) if progress else pairs:
@@ -65,15 +70,24 @@ def evaluate_sr(upscale_fn, hr_dir, scale, lr_dir=None, progress=None):
                 "bicubic_ssim": ssim(hr, bic, scale, True),
             }
         )
+        if lpips:
+            crop = (slice(scale, -scale), slice(scale, -scale))
+            rows[-1]["lpips"] = lpips_distance(hr[crop], sr[crop])
+            rows[-1]["bicubic_lpips"] = lpips_distance(hr[crop], bic[crop])
     mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k != "name"}
     return {"rows": rows, "mean": mean}
 
 
 def format_report(title, result):
-    lines = [title, f"{'image':<14}{'PSNR':>8}{'SSIM':>8}{'bic PSNR':>10}{'bic SSIM':>10}"]
+    with_lpips = "lpips" in result["mean"]
+    header = f"{'image':<14}{'PSNR':>8}{'SSIM':>8}{'bic PSNR':>10}{'bic SSIM':>10}"
+    lines = [title, header + (f"{'LPIPS':>8}{'bic LPIPS':>11}" if with_lpips else "")]
     for r in result["rows"] + [{"name": "mean", **result["mean"]}]:
-        lines.append(
+        line = (
             f"{r['name']:<14}{r['psnr']:>8.2f}{r['ssim']:>8.4f}"
             f"{r['bicubic_psnr']:>10.2f}{r['bicubic_ssim']:>10.4f}"
         )
+        if with_lpips:
+            line += f"{r['lpips']:>8.4f}{r['bicubic_lpips']:>11.4f}"
+        lines.append(line)
     return "\n".join(lines)

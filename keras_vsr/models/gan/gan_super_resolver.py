@@ -1,0 +1,296 @@
+import json
+from pathlib import Path
+
+import keras
+from keras import ops
+from keras_hub.src.utils import preset_utils
+
+from keras_vsr.models.backbone import SRBackbone
+from keras_vsr.models.gan.gan_optimizer import GANOptimizer
+from keras_vsr.models.super_resolver import SuperResolver
+from keras_vsr.presets.registry import check_preset, load_weights_errors
+from keras_vsr.trainers import gan as gan_trainer
+
+DISCRIMINATOR_WEIGHTS_FILE = "discriminator.weights.h5"
+TASK_FILE = "task.json"
+_SEED_KEY = "gan_seed_state"
+
+
+def _read_task_config(preset):
+    """The preset's task.json as a dict, or None when it has none."""
+    try:
+        path = preset_utils.get_file(preset, TASK_FILE)
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+class _Losses:
+    """Holds a task's loss objects outside Keras' tracking, so their frozen
+    feature networks are neither trained nor written into checkpoints."""
+
+
+class GANSuperResolver(SuperResolver):
+    """Base of adversarial SR tasks: a generator (the backbone) trained
+    against a discriminator or critic.
+
+    Each `fit` step makes `n_critic` discriminator updates on the batch
+    (fresh random numbers each time), then one generator update, with
+    separate optimizers; every loss term is logged under its own name. The
+    step's maths is in `discriminator_objective` / `generator_objective`
+    (pure functions of variable values, shared `keras.ops` code that
+    subclasses fill in through `discriminator_terms` / `generator_terms`);
+    the per-backend differentiation is in `keras_vsr.trainers.gan`.
+
+    Inference (`upscale`, `predict`) uses the generator alone. With
+    `compile(ema_momentum=...)` the generator optimizer keeps an exponential
+    moving average of the generator's weights, and `fit` ends by copying
+    that average into the generator, so what is used and saved afterwards is
+    the EMA generator.
+
+    Args:
+        backbone: `keras_vsr.models.SRBackbone`, the generator.
+        discriminator: `keras.Model` from HR-sized images to scores.
+        seed: int, seed of the task's random numbers. Default 0.
+    """
+
+    def __init__(self, backbone, discriminator, seed=0, **kwargs):
+        kwargs.pop("compile", None)
+        super().__init__(backbone, compile=False, **kwargs)
+        self.discriminator = discriminator
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="gan_seed_generator")
+        self._gan_losses = _Losses()
+        self.n_critic = 1
+        self._trackers = []
+
+    # ------------------------------------------------------------------ setup
+    def compile(
+        self,
+        generator_optimizer="auto",
+        discriminator_optimizer="auto",
+        n_critic=1,
+        ema_momentum=None,
+        **kwargs,
+    ):
+        """Configure training.
+
+        Args:
+            generator_optimizer: optimizer or `"auto"` (Adam 1e-4,
+                beta_1 0.9). Default `"auto"`.
+            discriminator_optimizer: optimizer or `"auto"` (Adam 1e-4,
+                beta_1 0.9). Default `"auto"`.
+            n_critic: int >= 1, discriminator updates per generator update.
+                Default 1.
+            ema_momentum: None or float in (0, 1): keep an EMA of the
+                generator's weights with this momentum (e.g. 0.999) and
+                use it after `fit`. Default None.
+            **kwargs: loss settings of the subclass.
+        """
+        if int(n_critic) != n_critic or n_critic < 1:
+            raise ValueError(f"`n_critic` must be an int >= 1. Received: n_critic={n_critic}")
+        if ema_momentum is not None and not 0.0 < ema_momentum < 1.0:
+            raise ValueError(f"`ema_momentum` must be in (0, 1) or None. Received: {ema_momentum}")
+        if generator_optimizer == "auto":
+            generator_optimizer = keras.optimizers.Adam(1e-4, beta_1=0.9)
+        if discriminator_optimizer == "auto":
+            discriminator_optimizer = keras.optimizers.Adam(1e-4, beta_1=0.9)
+        generator_optimizer = keras.optimizers.get(generator_optimizer)
+        if ema_momentum is not None:
+            generator_optimizer.use_ema = True
+            generator_optimizer.ema_momentum = float(ema_momentum)
+            generator_optimizer.ema_overwrite_frequency = None
+        self.n_critic = int(n_critic)
+        self.configure_losses(**kwargs)
+        optimizer = GANOptimizer(generator_optimizer, discriminator_optimizer)
+        optimizer.build_for(self.backbone.trainable_variables, self.discriminator.trainable_variables)
+        self._trackers = [keras.metrics.Mean(name=name) for name in self.loss_names()]
+        keras.Model.compile(self, optimizer=optimizer, jit_compile=kwargs.get("jit_compile", "auto"))
+        self.generator_optimizer = generator_optimizer
+        self.discriminator_optimizer = optimizer.discriminator_optimizer
+
+    def configure_losses(self, **kwargs):
+        """Subclasses build their loss objects into `self._gan_losses`."""
+        if kwargs:
+            raise ValueError(f"Unknown compile arguments: {sorted(kwargs)}")
+
+    def loss_names(self):
+        """Names of the logged terms, discriminator's first."""
+        raise NotImplementedError
+
+    def get_compile_config(self):
+        # Loss networks are rebuilt by calling `compile()` again.
+        return None
+
+    @property
+    def metrics(self):
+        return list(self._trackers)
+
+    # ------------------------------------------------------------- the maths
+    @staticmethod
+    def unpack(data):
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if y is None:
+            raise ValueError("GAN training needs (lr_images, hr_images) pairs.")
+        return x, ops.cast(y, "float32")
+
+    def generate(self, g_trainable, g_non_trainable, lr):
+        """Generator output in training mode, as a constant for the critic."""
+        sr, _ = self.backbone.stateless_call(g_trainable, g_non_trainable, lr, training=True)
+        return ops.stop_gradient(sr)
+
+    def discriminator_objective(self, d_trainable, d_non_trainable, seed_state, hr, sr):
+        """Loss of one discriminator update, a pure function of values.
+
+        Returns:
+            `(loss, (terms, new_d_non_trainable, new_seed_state))`.
+        """
+        mapping = [(self.seed_generator.state, seed_state)]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            real_scores, d_non_trainable = self.discriminator.stateless_call(
+                d_trainable, d_non_trainable, hr, training=True
+            )
+            fake_scores, d_non_trainable = self.discriminator.stateless_call(
+                d_trainable, d_non_trainable, sr, training=True
+            )
+
+            def critic_fn(images):
+                scores, _ = self.discriminator.stateless_call(
+                    d_trainable, d_non_trainable, images, training=True
+                )
+                return scores
+
+            terms = self.discriminator_terms(real_scores, fake_scores, hr, sr, critic_fn)
+            new_seed = scope.get_current_value(self.seed_generator.state)
+        return terms[self.loss_names()[0]], (terms, d_non_trainable, new_seed)
+
+    def generator_objective(self, g_trainable, g_non_trainable, d_trainable, d_non_trainable, lr, hr):
+        """Loss of one generator update, a pure function of values.
+
+        The discriminator runs in training mode (as in its own updates) but
+        its state updates are dropped: the generator step never changes it.
+
+        Returns:
+            `(loss, (terms, new_g_non_trainable))`.
+        """
+        sr, g_non_trainable = self.backbone.stateless_call(
+            g_trainable, g_non_trainable, lr, training=True
+        )
+        fake_scores, _ = self.discriminator.stateless_call(
+            d_trainable, d_non_trainable, sr, training=True
+        )
+        terms = self.generator_terms(hr, sr, fake_scores)
+        first_generator_term = self.loss_names()[self.num_discriminator_terms]
+        return terms[first_generator_term], (terms, g_non_trainable)
+
+    num_discriminator_terms = 1
+
+    def discriminator_terms(self, real_scores, fake_scores, hr, sr, critic_fn):
+        raise NotImplementedError
+
+    def generator_terms(self, hr, sr, fake_scores):
+        raise NotImplementedError
+
+    # --------------------------------------------------------------- logging
+    def update_trackers(self, terms):
+        for tracker in self._trackers:
+            tracker.update_state(terms[tracker.name])
+
+    def update_trackers_stateless(self, metric_values, terms):
+        logs, new_values, start = {}, [], 0
+        for tracker in self._trackers:
+            n = len(tracker.variables)
+            values = tracker.stateless_update_state(
+                metric_values[start : start + n], terms[tracker.name]
+            )
+            logs[tracker.name] = tracker.stateless_result(values)
+            new_values.extend(values)
+            start += n
+        return logs, new_values
+
+    def train_step(self, *args):
+        if not self._trackers:
+            raise ValueError("Call `compile()` before `fit()`: it builds the GAN losses.")
+        return gan_trainer.train_step(self, *args)
+
+    def test_step(self, *args):
+        raise NotImplementedError(
+            "GAN tasks have no validation loss; measure the generator with "
+            "`keras_vsr.evaluation.evaluate_sr(task.upscale, ...)`."
+        )
+
+    # The seed generator's state is not a layer variable Keras saves; keep it
+    # in the weights so a resumed run draws the same random numbers.
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        store[_SEED_KEY] = ops.convert_to_numpy(self.seed_generator.state)
+
+    def load_own_variables(self, store):
+        keys = list(store.keys())
+        if _SEED_KEY in keys:
+            self.seed_generator.state.assign(store[_SEED_KEY][...])
+        super().load_own_variables({k: store[k] for k in keys if k != _SEED_KEY})
+
+    # ---------------------------------------------------------- presets
+    def get_config(self):
+        return {
+            "backbone": keras.layers.serialize(self.backbone),
+            "discriminator": keras.layers.serialize(self.discriminator),
+            "seed": self.seed,
+            "name": self.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("backbone", "discriminator"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.layers.deserialize(config[key])
+        return cls(**config)
+
+    @classmethod
+    def default_discriminator(cls, backbone):
+        raise NotImplementedError
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Load the generator, and the discriminator when the preset has one.
+
+        `preset` is a built-in name, a local folder or `hf://owner/name`. A
+        preset written by `save_to_preset` of this class holds `task.json`
+        (the discriminator's config) and `discriminator.weights.h5`; a plain
+        SR backbone preset (e.g. the PSNR-trained SRResNet) gives the
+        generator and a freshly initialised default discriminator, the
+        starting point of adversarial fine-tuning.
+        """
+        backbone = SRBackbone.from_preset(preset, load_weights=load_weights)
+        preset = check_preset(preset, load_weights)
+        task_config = _read_task_config(preset)
+        discriminator = None
+        if task_config and task_config.get("class_name") == cls.__name__:
+            config = task_config["config"]
+            discriminator = keras.layers.deserialize(config["discriminator"])
+            if load_weights:
+                with load_weights_errors(preset):
+                    discriminator.load_weights(preset_utils.get_file(preset, DISCRIMINATOR_WEIGHTS_FILE))
+            kwargs.setdefault("seed", config.get("seed", 0))
+        elif task_config and task_config.get("class_name") not in (None, cls.__name__, "SuperResolver"):
+            raise ValueError(
+                f"Preset {preset!r} holds a {task_config.get('class_name')} task, not {cls.__name__}."
+            )
+        if discriminator is None:
+            discriminator = cls.default_discriminator(backbone)
+        return cls(backbone=backbone, discriminator=discriminator, **kwargs)
+
+    def save_to_preset(self, preset_dir):
+        """Write the generator preset, `task.json` and the discriminator's weights."""
+        preset_dir = Path(preset_dir)
+        self.backbone.save_to_preset(str(preset_dir))
+        config = {
+            "module": type(self).__module__,
+            "class_name": type(self).__name__,
+            "config": self.get_config(),
+            "registered_name": keras.saving.get_registered_name(type(self)),
+        }
+        (preset_dir / TASK_FILE).write_text(json.dumps(config, indent=2))
+        self.discriminator.save_weights(str(preset_dir / DISCRIMINATOR_WEIGHTS_FILE))

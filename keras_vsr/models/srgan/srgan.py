@@ -1,0 +1,138 @@
+import keras
+from keras import ops
+
+from keras_vsr.losses import L1Loss, MSELoss, PerceptualLoss
+from keras_vsr.losses.adversarial import discriminator_loss, generator_adversarial_loss
+from keras_vsr.models.gan.gan_super_resolver import GANSuperResolver
+from keras_vsr.models.srgan.srgan_discriminator import SRGANDiscriminator
+from keras_vsr.utils.serialization import register
+
+# SRGAN-VGG54 rescales VGG feature maps by 1/12.75 before the MSE.
+PAPER_PERCEPTUAL_WEIGHT = 1.0 / 12.75**2
+
+
+def _pixel_loss(loss):
+    if loss == "mse":
+        return MSELoss()
+    if loss == "l1":
+        return L1Loss()
+    if isinstance(loss, keras.losses.Loss) or callable(loss):
+        return loss
+    raise ValueError(f"`pixel_loss` must be 'mse', 'l1' or a loss. Received: {loss!r}")
+
+
+@register
+class SRGAN(GANSuperResolver):
+    """SRGAN (Ledig et al. 2017): an SR generator trained against a
+    VGG-style discriminator with pixel, perceptual and adversarial losses.
+
+    Generator loss: `pixel_weight * pixel(hr, sr) + perceptual_weight *
+    perceptual(hr, sr) + adversarial_weight * BCE(D(sr), 1)`;
+    discriminator loss: `BCE(D(hr), 1) + BCE(D(sr), 0)`, both from logits.
+    Logged: `d_loss`, `d_real` and `d_fake` (mean logits), `g_loss`,
+    `g_pixel`, `g_perceptual`, `g_adversarial`.
+
+    Args:
+        backbone: SR backbone, the generator (the paper's is
+            `SRResNetBackbone`).
+        discriminator: `keras.Model` or None for `SRGANDiscriminator()`.
+        seed: int, default 0.
+
+    Example:
+    ```python
+    gan = keras_vsr.SRGAN.from_preset("srresnet_b8f48_291photos_x4")
+    gan.compile()  # paper losses; needs the converted VGG16 weights
+    gan.fit(keras_vsr.data.PairedPatchDataset(...), epochs=1)
+    big = gan.upscale(image)
+    ```
+    """
+
+    num_discriminator_terms = 3
+
+    def __init__(self, backbone, discriminator=None, seed=0, **kwargs):
+        if discriminator is None:
+            discriminator = self.default_discriminator(backbone)
+        super().__init__(backbone, discriminator, seed=seed, **kwargs)
+
+    @classmethod
+    def default_discriminator(cls, backbone):
+        return SRGANDiscriminator(channels=backbone.output_shape[-1], name="discriminator")
+
+    def compile(
+        self,
+        generator_optimizer="auto",
+        discriminator_optimizer="auto",
+        n_critic=1,
+        ema_momentum=None,
+        pixel_loss="mse",
+        pixel_weight=0.0,
+        perceptual_loss="auto",
+        perceptual_weight=PAPER_PERCEPTUAL_WEIGHT,
+        adversarial_weight=1e-3,
+        **kwargs,
+    ):
+        """Configure SRGAN training; the defaults are the paper's SRGAN-VGG54.
+
+        Args:
+            generator_optimizer, discriminator_optimizer, n_critic,
+                ema_momentum: see `GANSuperResolver.compile`.
+            pixel_loss: `"mse"`, `"l1"` or a loss. Default `"mse"`.
+            pixel_weight: float, default 0.0 (the paper's SRGAN-VGG54 has no
+                pixel term; BasicSR's recipe uses L1 with 1e-2).
+            perceptual_loss: a loss on (hr, sr) or `"auto"`:
+                `PerceptualLoss(("block5_conv3",), criterion="mse")`, VGG16
+                with the converted torchvision ImageNet weights (the paper
+                uses VGG19 conv5_4; VGG19 weights cannot be had offline).
+            perceptual_weight: float, default `1 / 12.75**2`, the paper's
+                feature rescaling.
+            adversarial_weight: float, default 1e-3.
+        """
+        for name, value in (("pixel_weight", pixel_weight), ("perceptual_weight", perceptual_weight),
+                            ("adversarial_weight", adversarial_weight)):
+            if value < 0:
+                raise ValueError(f"`{name}` must be >= 0. Received: {name}={value}")
+        if perceptual_loss == "auto":
+            perceptual_loss = PerceptualLoss(("block5_conv3",), criterion="mse")
+        super().compile(
+            generator_optimizer,
+            discriminator_optimizer,
+            n_critic=n_critic,
+            ema_momentum=ema_momentum,
+            pixel_loss=_pixel_loss(pixel_loss),
+            pixel_weight=float(pixel_weight),
+            perceptual_loss=perceptual_loss,
+            perceptual_weight=float(perceptual_weight),
+            adversarial_weight=float(adversarial_weight),
+            **kwargs,
+        )
+
+    def configure_losses(self, pixel_loss, pixel_weight, perceptual_loss, perceptual_weight,
+                         adversarial_weight, jit_compile=None):
+        self._gan_losses.pixel = pixel_loss
+        self._gan_losses.perceptual = perceptual_loss
+        self.pixel_weight = pixel_weight
+        self.perceptual_weight = perceptual_weight
+        self.adversarial_weight = adversarial_weight
+
+    def loss_names(self):
+        return ["d_loss", "d_real", "d_fake", "g_loss", "g_pixel", "g_perceptual", "g_adversarial"]
+
+    def discriminator_terms(self, real_scores, fake_scores, hr, sr, critic_fn):
+        return {
+            "d_loss": discriminator_loss(real_scores, fake_scores),
+            "d_real": ops.mean(real_scores),
+            "d_fake": ops.mean(fake_scores),
+        }
+
+    def generator_terms(self, hr, sr, fake_scores):
+        pixel = ops.mean(self._gan_losses.pixel(hr, sr)) if self.pixel_weight else ops.zeros(())
+        perceptual = (
+            ops.mean(self._gan_losses.perceptual(hr, sr)) if self.perceptual_weight else ops.zeros(())
+        )
+        adversarial = generator_adversarial_loss(fake_scores)
+        total = (
+            self.pixel_weight * pixel
+            + self.perceptual_weight * perceptual
+            + self.adversarial_weight * adversarial
+        )
+        return {"g_loss": total, "g_pixel": pixel, "g_perceptual": perceptual, "g_adversarial": adversarial}

@@ -1,5 +1,7 @@
 from keras_vsr.losses.pixel import CharbonnierLoss, L1Loss, MSELoss
 from keras_vsr.losses.ms_ssim import MSSSIML1Loss, MSSSIMLoss, ms_ssim
+from keras_vsr.losses.ssim_loss import MSESSIMLoss, SSIMLoss
+from keras_vsr.losses.max_entropy import MaxEntropyLoss, soft_histogram_entropy
 from keras_vsr.losses.adversarial import (
     discriminator_loss,
     generator_adversarial_loss,

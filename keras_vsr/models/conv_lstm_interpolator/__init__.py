@@ -1,0 +1,8 @@
+from keras_vsr.models.conv_lstm_interpolator.conv_lstm_interpolator import ConvLSTMInterpolator
+from keras_vsr.models.conv_lstm_interpolator.conv_lstm_interpolator_backbone import (
+    ConvLSTMInterpolatorBackbone,
+)
+from keras_vsr.models.conv_lstm_interpolator.conv_lstm_interpolator_presets import backbone_presets
+from keras_vsr.presets.registry import register_presets
+
+register_presets(backbone_presets, ConvLSTMInterpolatorBackbone)

@@ -1,0 +1,6 @@
+from keras_vsr.models.grey2rgb.grey2rgb_backbone import Grey2RGBBackbone
+from keras_vsr.models.grey2rgb.grey2rgb_colorizer import Grey2RGBColorizer
+from keras_vsr.models.grey2rgb.grey2rgb_presets import backbone_presets
+from keras_vsr.presets.registry import register_presets
+
+register_presets(backbone_presets, Grey2RGBBackbone)

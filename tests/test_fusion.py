@@ -1,0 +1,155 @@
+import numpy as np
+import pytest
+
+import keras
+from keras_vsr.models import (
+    ConvLSTMInterpolator,
+    ConvLSTMInterpolatorBackbone,
+    Grey2RGBBackbone,
+    Grey2RGBColorizer,
+    SpatioTemporalFusion,
+)
+from keras_vsr.models.spatio_temporal_fusion import interpolate_frames
+
+LUMA = np.array([0.299, 0.587, 0.114], "float32")
+
+
+class AveragingInterpolator:
+    """Frame averaging with the interpolator interface (exact, for checks)."""
+
+    channels = 1
+
+    def __init__(self):
+        self.calls = []
+
+    def predict_middle(self, a, b, batch_size=8, colour="luma"):
+        self.calls.append(len(a))
+        return (np.asarray(a) + np.asarray(b)) / 2
+
+
+class FlatColorizer:
+    """Colours every grey pixel with a fixed chroma offset."""
+
+    def __init__(self, offset=(0.1, -0.05, 0.0)):
+        self.offset = np.array(offset, "float32")
+
+    def predict_rgb(self, grey, batch_size=8, keep_luma=True):
+        grey = np.asarray(grey, "float32")
+        return np.clip(np.repeat(grey, 3, axis=-1) + self.offset, 0, 1)
+
+
+@pytest.fixture(scope="module")
+def tiny_models():
+    keras.utils.set_random_seed(0)
+    interpolator = ConvLSTMInterpolator(ConvLSTMInterpolatorBackbone(filters=4, lstm_filters=4))
+    colorizer = Grey2RGBColorizer(Grey2RGBBackbone(filters=4, depth=2))
+    return interpolator, colorizer
+
+
+def _clip(n=5, h=9, w=11, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (n, h, w), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("factor", [2, 4])
+def test_interpolate_frames_order_and_count(factor):
+    frames = _clip(4)
+    out = np.stack(list(interpolate_frames(AveragingInterpolator(), frames, factor=factor)))
+    assert out.shape == ((4 - 1) * factor + 1, 9, 11) and out.dtype == np.uint8
+    np.testing.assert_array_equal(out[::factor], frames)  # originals kept in place
+    f = frames.astype("float32")
+    np.testing.assert_allclose(out[factor // 2], np.round((f[0] + f[1]) / 2), atol=1)
+    if factor == 4:
+        np.testing.assert_allclose(out[1], np.round((3 * f[0] + f[1]) / 4), atol=1.5)
+
+
+def test_chunking_gives_the_same_frames_and_bounds_batches():
+    frames = _clip(9)
+    whole = np.stack(list(interpolate_frames(AveragingInterpolator(), frames, factor=4, chunk_size=100)))
+    interp = AveragingInterpolator()
+    chunked = np.stack(list(interpolate_frames(interp, iter(list(frames)), factor=4, chunk_size=3)))
+    np.testing.assert_array_equal(chunked, whole)
+    assert max(interp.calls) <= 3
+
+
+def test_bad_input_errors():
+    interp = AveragingInterpolator()
+    with pytest.raises(ValueError, match="at least two frames. Received 1"):
+        list(interpolate_frames(interp, _clip(1)))
+    with pytest.raises(ValueError, match="at least two frames. Received 0"):
+        list(interpolate_frames(interp, []))
+    frames = [f for f in _clip(3)] + [np.zeros((9, 12), np.uint8)]
+    with pytest.raises(ValueError, match="same size. Frame 0 is 9x11 .* frame 3 is 9x12"):
+        list(interpolate_frames(interp, frames, chunk_size=2))
+    with pytest.raises(ValueError, match="uint8"):
+        list(interpolate_frames(interp, _clip(3).astype("float32")))
+    with pytest.raises(ValueError, match="factor=3"):
+        list(interpolate_frames(interp, _clip(3), factor=3))
+
+
+def test_colour_frames_are_converted_to_luma():
+    rgb = np.random.default_rng(0).integers(0, 256, (3, 6, 7, 3), dtype=np.uint8)
+    out = np.stack(list(interpolate_frames(AveragingInterpolator(), rgb)))
+    assert out.shape == (5, 6, 7, 1)
+    np.testing.assert_allclose(out[0, ..., 0], rgb[0].astype("float32") @ LUMA, atol=0.51)
+
+
+@pytest.mark.parametrize("factor", [2, 4])
+def test_fusion_with_real_models_any_size(tiny_models, factor):
+    fusion = SpatioTemporalFusion(*tiny_models)
+    grey = _clip(3, 7, 9)  # odd size
+    out = fusion.fuse(grey, factor=factor, chunk_size=1)
+    assert out.shape == (2 * factor + 1, 7, 9, 3) and out.dtype == np.uint8
+    # keep_luma: the input frames' luma survives colourisation
+    y = out[::factor].astype("float32") @ LUMA
+    inside = (grey > 30) & (grey < 225)
+    assert np.abs(y - grey)[inside].max() <= 1.5
+    # the interpolator's own uint8 API agrees with the frame stream
+    assert tiny_models[0].interpolate(grey, factor=factor).shape == (2 * factor + 1, 7, 9)
+
+
+def test_key_frames_restore_true_colours():
+    grey_rgb = np.random.default_rng(1).integers(40, 200, (5, 6, 8, 3), dtype=np.uint8)
+    grey = np.round(grey_rgb.astype("float32") @ LUMA).astype(np.uint8)
+    fusion = SpatioTemporalFusion(AveragingInterpolator(), FlatColorizer())
+    key0, key4 = grey_rgb[0], grey_rgb[4]
+    out = fusion.fuse(grey, key_frames={0: key0, 4: key4}, factor=2)
+    assert out.shape == (9, 6, 8, 3)
+    np.testing.assert_array_equal(out[0], key0)
+    np.testing.assert_array_equal(out[8], key4)
+    chroma = lambda x: x - (x @ LUMA)[..., None]  # noqa: E731
+    # halfway between the key frames, the chroma correction is their mean
+    no_keys = fusion.fuse(grey, factor=2).astype("float32") / 255
+    corrected = out[4].astype("float32") / 255
+    c0 = chroma(key0 / 255.0) - chroma(FlatColorizer().predict_rgb((key0 / 255.0 @ LUMA)[..., None]))
+    c4 = chroma(key4 / 255.0) - chroma(FlatColorizer().predict_rgb((key4 / 255.0 @ LUMA)[..., None]))
+    expected = np.clip(no_keys[4] + (c0 + c4) / 2, 0, 1)
+    np.testing.assert_allclose(corrected, expected, atol=2.5 / 255)
+
+
+def test_fusion_bad_input(tiny_models):
+    fusion = SpatioTemporalFusion(AveragingInterpolator(), FlatColorizer())
+    grey = _clip(3)
+    with pytest.raises(ValueError, match="at least two frames"):
+        fusion.fuse(grey[:1])
+    with pytest.raises(ValueError, match="Key frame 1 is 4x4 .* resize"):
+        fusion.fuse(grey, key_frames={1: np.zeros((4, 4, 3), np.uint8)})
+    with pytest.raises(ValueError, match="Key frame 0 must be a uint8 RGB"):
+        fusion.fuse(grey, key_frames={0: np.zeros((9, 11), np.uint8)})
+    with pytest.raises(ValueError, match="beyond the last grey frame"):
+        fusion.fuse(grey, key_frames={7: np.zeros((9, 11, 3), np.uint8)})
+    with pytest.raises(ValueError, match="dict"):
+        fusion.fuse(grey, key_frames=[np.zeros((9, 11, 3), np.uint8)])
+    with pytest.raises(ValueError, match="predict_middle"):
+        SpatioTemporalFusion(object(), FlatColorizer())
+    # colour frames where grey is expected: converted to luma
+    rgb = np.repeat(grey[..., None], 3, axis=-1)
+    np.testing.assert_array_equal(fusion.fuse(rgb), fusion.fuse(grey))
+
+
+def test_fusion_from_preset(tiny_models, tmp_path):
+    interpolator, colorizer = tiny_models
+    interpolator.backbone.save_to_preset(str(tmp_path / "i"))
+    colorizer.backbone.save_to_preset(str(tmp_path / "c"))
+    fusion = SpatioTemporalFusion.from_preset(str(tmp_path / "i"), str(tmp_path / "c"))
+    grey = _clip(2, 8, 8)
+    np.testing.assert_array_equal(fusion.fuse(grey), SpatioTemporalFusion(interpolator, colorizer).fuse(grey))

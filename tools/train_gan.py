@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,38 +29,9 @@ from keras_vsr.data import PairedPatchDataset  # noqa: E402
 from keras_vsr.evaluation import evaluate_sr, format_report  # noqa: E402
 from keras_vsr.models import SRGAN, SRWGAN, SRGANDiscriminator, SRWGANCritic, SuperResolver  # noqa: E402
 from keras_vsr.presets.model_card import describe_data  # noqa: E402
+from keras_vsr.utils.training import StopAt, WallClock, limit_cpu_threads  # noqa: E402
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "data" / "sr" / "bench"
-
-
-class WallClock(keras.callbacks.Callback):
-    """Adds cumulative training seconds (across resumes) to the logs."""
-
-    def __init__(self, path):
-        super().__init__()
-        self.path = Path(path)
-        self.total = float(self.path.read_text()) if self.path.exists() else 0.0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.time()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.total += time.time() - self.start
-        self.path.write_text(str(self.total))
-        if logs is not None:
-            logs["wall_seconds"] = self.total
-
-
-class StopAt(keras.callbacks.Callback):
-    """Stops training after the epoch during which a wall-clock deadline passes."""
-
-    def __init__(self, deadline):
-        super().__init__()
-        self.deadline = deadline
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.deadline and time.time() > self.deadline:
-            self.model.stop_training = True
 
 
 def parse_args(argv=None):
@@ -245,11 +215,7 @@ Debian wallpaper packages (CC-BY / CC-BY-SA / CC0 / GPL).
 
 def main(argv=None):
     args = parse_args(argv)
-    if keras.backend.backend() == "tensorflow" and args.threads:
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    limit_cpu_threads(args.threads)
     keras.utils.set_random_seed(args.seed)
     run_dir = Path(args.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,6 +29,7 @@ from keras_vsr.data import PairedPatchDataset  # noqa: E402
 from keras_vsr.evaluation import evaluate_sr, format_report  # noqa: E402
 from keras_vsr.models import SRResNetBackbone, SuperResolver  # noqa: E402
 from keras_vsr.presets.model_card import write_model_card  # noqa: E402
+from keras_vsr.utils.training import WallClock  # noqa: E402
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "data" / "sr" / "bench"
 
@@ -45,24 +45,6 @@ class SetValidation(keras.callbacks.Callback):
         if logs is not None and self.folder.is_dir():
             result = evaluate_sr(self.task.upscale, self.folder, self.task.scale)
             logs["val_set5_psnr"] = result["mean"]["psnr"]
-
-
-class WallClock(keras.callbacks.Callback):
-    """Adds cumulative training seconds (across resumes) to the logs."""
-
-    def __init__(self, path):
-        super().__init__()
-        self.path = path
-        self.total = float(path.read_text()) if path.exists() else 0.0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.time()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.total += time.time() - self.start
-        self.path.write_text(str(self.total))
-        if logs is not None:
-            logs["wall_seconds"] = self.total
 
 
 def parse_args(argv=None):

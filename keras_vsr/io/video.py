@@ -371,6 +371,17 @@ def upscale_video(src, dst, upscale_fn, progress=None, crf=18, timeout=60.0):
             or frames of the wrong dtype, shape or size from `upscale_fn`.
         RuntimeError: when ffmpeg fails to write the result.
     """
+    src, dst = check_video_paths(src, dst, crf)
+    info = probe_video(src)
+    frames = iter_video_frames(src, timeout)
+    if info.frame_count:
+        frames = _CountedFrames(frames, info.frame_count)
+    write_video_atomic(progress(frames) if progress else frames, dst, _exact_fps(info.fps), src, info, crf, upscale_fn)
+    return info
+
+
+def check_video_paths(src, dst, crf):
+    """`(src, dst)` as paths, after checking `dst` is a new .mp4 and `crf` is valid."""
     src, dst = Path(src), Path(dst)
     if dst.suffix.lower() != ".mp4":
         raise ValueError(f"`dst` must be an .mp4 file. Received: {dst}")
@@ -378,11 +389,15 @@ def upscale_video(src, dst, upscale_fn, progress=None, crf=18, timeout=60.0):
         raise ValueError(f"`dst` must differ from `src`; refusing to overwrite the input {src}")
     if isinstance(crf, bool) or not isinstance(crf, int) or not 0 <= crf <= 51:
         raise ValueError(f"`crf` must be an int in [0, 51]. Received: crf={crf!r}")
-    info = probe_video(src)
-    frames = iter_video_frames(src, timeout)
-    if info.frame_count:
-        frames = _CountedFrames(frames, info.frame_count)
+    return src, dst
 
+
+def write_video_atomic(frames, dst, fps, src, info, crf=18, frame_fn=None):
+    """Encode uint8 RGB `frames` (each passed through `frame_fn` if given)
+    into the H.264 MP4 `dst` at `fps`, with the audio of `src` (whose
+    `VideoInfo` is `info`). Temporary files beside `dst` are renamed to it
+    at the end and removed on any error, so `dst` is complete or untouched."""
+    dst = Path(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)
     temporary = []
     try:
@@ -391,13 +406,12 @@ def upscale_video(src, dst, upscale_fn, progress=None, crf=18, timeout=60.0):
             os.close(fd)
             temporary.append(Path(name))
         video, muxed = temporary
-        _encode_frames(progress(frames) if progress else frames, upscale_fn, video, _exact_fps(info.fps), crf)
+        _encode_frames(frames, frame_fn or (lambda frame: frame), video, fps, crf)
         _add_audio(video, src, info.audio_codec, muxed)
         replace_with_umask(muxed, dst)
     finally:
         for path in temporary:
             path.unlink(missing_ok=True)
-    return info
 
 
 def detect_scene_cuts(frames, threshold=0.1):
@@ -425,21 +439,37 @@ def detect_scene_cuts(frames, threshold=0.1):
         A list of int, the indices of the first frames of new scenes, in
         increasing order.
     """
-    from PIL import Image
-
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 < threshold <= 1:
-        raise ValueError(f"`threshold` must be a number in (0, 1]. Received: threshold={threshold!r}")
+    _check_threshold(threshold)
     cuts, previous = [], None
     for index, frame in enumerate(frames):
-        frame = np.asarray(frame)
-        if frame.dtype != np.uint8 or frame.shape[2:] not in ((), (3,), (4,)) or frame.ndim < 2:
-            raise ValueError(
-                f"Frames must be uint8 arrays (h, w), (h, w, 3) or (h, w, 4). Received frame {index} "
-                f"with shape {frame.shape} and dtype {frame.dtype}"
-            )
-        grey = Image.fromarray(frame).convert("L")
-        thumbnail = np.asarray(grey.resize((_THUMBNAIL_SIDE,) * 2, Image.Resampling.BOX), np.float32) / 255.0
-        if previous is not None and np.abs(thumbnail - previous).mean() >= threshold:
+        thumbnail = scene_thumbnail(frame, index)
+        if previous is not None and is_scene_cut(previous, thumbnail, threshold):
             cuts.append(index)
         previous = thumbnail
     return cuts
+
+
+def _check_threshold(threshold):
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 < threshold <= 1:
+        raise ValueError(f"`threshold` must be a number in (0, 1]. Received: threshold={threshold!r}")
+
+
+def scene_thumbnail(frame, index=0):
+    """The 64 x 64 grey thumbnail (floats in [0, 1]) that `detect_scene_cuts`
+    compares; `index` names the frame in the error for a bad array."""
+    from PIL import Image
+
+    frame = np.asarray(frame)
+    if frame.dtype != np.uint8 or frame.shape[2:] not in ((), (3,), (4,)) or frame.ndim < 2:
+        raise ValueError(
+            f"Frames must be uint8 arrays (h, w), (h, w, 3) or (h, w, 4). Received frame {index} "
+            f"with shape {frame.shape} and dtype {frame.dtype}"
+        )
+    grey = Image.fromarray(frame).convert("L")
+    return np.asarray(grey.resize((_THUMBNAIL_SIDE,) * 2, Image.Resampling.BOX), np.float32) / 255.0
+
+
+def is_scene_cut(previous_thumbnail, thumbnail, threshold=0.1):
+    """Whether the second of two consecutive frames starts a new scene, from
+    their `scene_thumbnail`s (see `detect_scene_cuts` for the rule)."""
+    return bool(np.abs(thumbnail - previous_thumbnail).mean() >= threshold)

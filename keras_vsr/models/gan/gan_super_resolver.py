@@ -50,12 +50,15 @@ class GANSuperResolver(SuperResolver):
 
     Args:
         backbone: `keras_vsr.models.SRBackbone`, the generator.
-        discriminator: `keras.Model` from HR-sized images to scores.
+        discriminator: `keras.Model` from HR-sized images to scores, or
+            None for the subclass's default (`default_discriminator`).
         seed: int, seed of the task's random numbers. Default 0.
     """
 
-    def __init__(self, backbone, discriminator, seed=0, **kwargs):
+    def __init__(self, backbone, discriminator=None, seed=0, **kwargs):
         kwargs.pop("compile", None)
+        if discriminator is None:
+            discriminator = self.default_discriminator(backbone)
         super().__init__(backbone, compile=False, **kwargs)
         self.discriminator = discriminator
         self.seed = seed
@@ -250,6 +253,7 @@ class GANSuperResolver(SuperResolver):
 
     @classmethod
     def default_discriminator(cls, backbone):
+        """The discriminator a new task gets when none is given."""
         raise NotImplementedError
 
     @classmethod

@@ -49,11 +49,6 @@ class SRGAN(GANSuperResolver):
 
     num_discriminator_terms = 3
 
-    def __init__(self, backbone, discriminator=None, seed=0, **kwargs):
-        if discriminator is None:
-            discriminator = self.default_discriminator(backbone)
-        super().__init__(backbone, discriminator, seed=seed, **kwargs)
-
     @classmethod
     def default_discriminator(cls, backbone):
         return SRGANDiscriminator(channels=backbone.output_shape[-1], name="discriminator")

@@ -38,11 +38,6 @@ class SRWGAN(GANSuperResolver):
 
     num_discriminator_terms = 3
 
-    def __init__(self, backbone, discriminator=None, seed=0, **kwargs):
-        if discriminator is None:
-            discriminator = self.default_discriminator(backbone)
-        super().__init__(backbone, discriminator, seed=seed, **kwargs)
-
     @classmethod
     def default_discriminator(cls, backbone):
         return SRWGANCritic(channels=backbone.output_shape[-1], name="critic")

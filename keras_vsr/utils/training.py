@@ -1,0 +1,57 @@
+"""Callbacks and settings shared by the training recipes in `tools/`."""
+
+import time
+from pathlib import Path
+
+import keras
+
+
+class WallClock(keras.callbacks.Callback):
+    """Adds cumulative training seconds, across resumed runs, to the logs.
+
+    Args:
+        path: file holding the running total; read at start, rewritten after
+            every epoch.
+    """
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = Path(path)
+        self.total = float(self.path.read_text()) if self.path.exists() else 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.total += time.time() - self.start
+        self.path.write_text(str(self.total))
+        if logs is not None:
+            logs["wall_seconds"] = self.total
+
+
+class StopAt(keras.callbacks.Callback):
+    """Stops `fit` after the epoch during which a wall-clock deadline passes.
+
+    Args:
+        deadline: Unix time in seconds, or None for no deadline.
+    """
+
+    def __init__(self, deadline):
+        super().__init__()
+        self.deadline = deadline
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.deadline and time.time() > self.deadline:
+            self.model.stop_training = True
+
+
+def limit_cpu_threads(threads):
+    """Run TensorFlow's CPU kernels on `threads` threads (0 or None: default).
+
+    Other backends take `OMP_NUM_THREADS` from the environment.
+    """
+    if threads and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)

@@ -1,6 +1,8 @@
 """The `keras-vsr` command line.
 
     keras-vsr upscale INPUT OUTPUT [--preset NAME] [--scale S] [--backend B]
+    keras-vsr interpolate INPUT OUTPUT [--preset NAME] [--factor 2|4|8]
+    keras-vsr colorize INPUT OUTPUT [--preset NAME]
     keras-vsr presets
     keras-vsr evaluate [--preset NAME] [--data DIR ...]
     keras-vsr app [--port 7860] [--preset NAME ...]
@@ -69,7 +71,8 @@ def _jobs(src, dst):
         files = sorted(p for p in src.iterdir() if p.is_file() and p.suffix.lower() in extensions)
         if not files:
             raise CLIError(f"no images, GIFs or videos in {src}")
-        return [(f, dst / f.name) for f in files]
+        # Videos are written as MP4 whatever their container.
+        return [(f, dst / (f.stem + ".mp4" if _kind(f) == "video" else f.name)) for f in files]
     if dst.is_dir():
         raise CLIError(f"OUTPUT {dst} is a folder; give a file name such as {dst / (src.stem + '_x4' + src.suffix)}")
     return [(src, dst)]
@@ -134,31 +137,37 @@ def _parse_tile(value):
         raise argparse.ArgumentTypeError(f"--tile takes auto, none or a number of pixels. Received: {value}")
 
 
-def cmd_upscale(args):
+def _run(args, verb, task, process_one, kinds=("image", "gif", "video")):
+    """Process INPUT (a file or a folder) into OUTPUT with `process_one(src,
+    dst, progress) -> description`, one line per file and a summary."""
     from tqdm import tqdm
 
     src, dst = Path(args.input), Path(args.output)
     if not src.exists():
         raise CLIError(f"{src}: no such file or folder")
-    if args.scale is not None and args.scale <= 0:
-        raise CLIError(f"--scale must be positive. Received: {args.scale}")
     jobs = _jobs(src, dst)
+    wrong = [job_src for job_src, _ in jobs if _kind(job_src) not in kinds]
+    if wrong and not src.is_dir():
+        raise CLIError(f"{src}: {verb} takes {' or '.join(kinds)} files, not {_kind(src)}s")
+    jobs = [job for job in jobs if _kind(job[0]) in kinds]
+    if not jobs:
+        raise CLIError(f"no {' or '.join(kinds)} files in {src}")
     for job_src, job_dst in jobs:
         _check_output(job_src, job_dst, args.overwrite)
 
     start = time.time()
-    task = _load_task(args.preset)
+    task = task()
     quiet = args.quiet or not sys.stderr.isatty()
 
     def progress(items):
-        return tqdm(items, unit="tile" if len(jobs) == 1 else "item", leave=False, disable=quiet)
+        return tqdm(items, unit="item", leave=False, disable=quiet)
 
     failed = 0
     for job_src, job_dst in jobs:
         if src.is_dir():
             job_dst.parent.mkdir(parents=True, exist_ok=True)
         try:
-            what = _upscale_one(task, job_src, job_dst, args, progress)
+            what = process_one(task, job_src, job_dst, progress)
             print(f"{job_src} -> {job_dst} ({what})")
         except CLIError as e:
             if len(jobs) == 1:
@@ -169,11 +178,79 @@ def cmd_upscale(args):
     import keras
 
     print(
-        f"upscaled {done} of {len(jobs)} with {args.preset} on {keras.backend.backend()} "
+        f"{verb}d {done} of {len(jobs)} with {args.preset} on {keras.backend.backend()} "
         f"in {time.time() - start:.1f}s" + (f"; {failed} failed" if failed else "")
     )
     if failed:
         raise CLIError(f"{failed} input(s) failed", code=1)
+
+
+def _load(preset, purpose):
+    from keras_vsr.inference.tasks import load_task
+
+    try:
+        return load_task(preset, purpose)
+    except (ValueError, FileNotFoundError) as e:
+        raise CLIError(f"cannot load preset '{preset}': {e}") from e
+
+
+def cmd_upscale(args):
+    if args.scale is not None and args.scale <= 0:
+        raise CLIError(f"--scale must be positive. Received: {args.scale}")
+    _run(args, "upscale", lambda: _load_task(args.preset),
+         lambda task, src, dst, progress: _upscale_one(task, src, dst, args, progress))
+
+
+def _interpolate_one(task, src, dst, args, progress):
+    from keras_vsr.inference.tasks import middle_fn
+    from keras_vsr.io import ImageReadError
+    from keras_vsr.io.framerate import raise_gif_frame_rate, raise_video_frame_rate
+
+    try:
+        if _kind(src) == "gif":
+            _, added = raise_gif_frame_rate(
+                src, dst, middle_fn(task), args.factor, args.scene_threshold, progress=progress
+            )
+            return f"GIF, {added} frames added"
+        _, cuts = raise_video_frame_rate(src, dst, middle_fn(task), args.factor, args.scene_threshold, progress=progress)
+        return f"video, {args.factor}x the frame rate, {cuts} scene cut(s) held"
+    except ImageReadError as e:
+        raise CLIError(str(e)) from e
+
+
+def cmd_interpolate(args):
+    _run(args, "interpolate", lambda: _load(args.preset, "interpolate"),
+         lambda task, src, dst, progress: _interpolate_one(task, src, dst, args, progress),
+         kinds=("gif", "video"))
+
+
+def _colorize_one(task, src, dst, args, progress):
+    import numpy as np
+
+    from keras_vsr.inference.tasks import colorize_fn
+    from keras_vsr.io import ImageReadError, load_image, save_image_atomic
+    from keras_vsr.io.gif import upscale_gif
+    from keras_vsr.io.video import upscale_video
+
+    colorize = colorize_fn(task)
+    try:
+        if _kind(src) == "gif":
+            upscale_gif(src, dst, colorize, 1, progress=progress)
+            return "GIF"
+        if _kind(src) == "video":
+            upscale_video(src, dst, colorize, progress=progress)
+            return "video"
+        image = load_image(src, max_pixels=args.max_pixels)
+    except ImageReadError as e:
+        raise CLIError(str(e)) from e
+    save_image_atomic(np.asarray(colorize(image)), dst)
+    note = ", colour input read as grey" if image.ndim == 3 and image.shape[-1] >= 3 else ""
+    return f"{image.shape[1]}x{image.shape[0]}{note}"
+
+
+def cmd_colorize(args):
+    _run(args, "colorize", lambda: _load(args.preset, "colorize"),
+         lambda task, src, dst, progress: _colorize_one(task, src, dst, args, progress))
 
 
 def cmd_presets(args):
@@ -247,6 +324,28 @@ def build_parser():
     up.add_argument("--quiet", action="store_true", help="no progress bar")
     up.set_defaults(func=cmd_upscale)
 
+    from keras_vsr.inference.tasks import DEFAULT_COLORIZER_PRESET, DEFAULT_INTERPOLATOR_PRESET
+
+    it = sub.add_parser("interpolate", help="raise the frame rate of a GIF or video (or a folder of them)")
+    it.add_argument("input", help="a GIF or video file, or a folder of them")
+    it.add_argument("output", help="the result file (.gif for a GIF, .mp4 for a video), or a folder")
+    it.add_argument("--preset", default=DEFAULT_INTERPOLATOR_PRESET)
+    it.add_argument("--factor", type=int, choices=(2, 4, 8), default=2, help="frames per source frame (default 2)")
+    it.add_argument("--scene-threshold", type=float, default=0.1,
+                    help="mean grey change (0-1) that counts as a scene cut, never interpolated across (default 0.1)")
+    it.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    it.add_argument("--quiet", action="store_true", help="no progress bar")
+    it.set_defaults(func=cmd_interpolate)
+
+    co = sub.add_parser("colorize", help="colourise grey images, GIFs or videos (colour input is read as grey)")
+    co.add_argument("input", help="an image, GIF or video file, or a folder of them")
+    co.add_argument("output", help="the result file, or a folder when INPUT is one")
+    co.add_argument("--preset", default=DEFAULT_COLORIZER_PRESET)
+    co.add_argument("--max-pixels", type=int, default=None, help="refuse larger images (default 40,000,000)")
+    co.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    co.add_argument("--quiet", action="store_true", help="no progress bar")
+    co.set_defaults(func=cmd_colorize)
+
     pr = sub.add_parser("presets", help="list the built-in presets")
     pr.set_defaults(func=cmd_presets)
 
@@ -272,7 +371,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         _set_backend(args.backend or os.environ.get("KERAS_BACKEND"))
-        if args.command == "upscale" and args.max_pixels is None:
+        if args.command in ("upscale", "colorize") and args.max_pixels is None:
             from keras_vsr.io import MAX_PIXELS
 
             args.max_pixels = MAX_PIXELS

@@ -32,6 +32,7 @@ except ImportError as e:  # pragma: no cover - depends on the installation
     raise ImportError('The keras-vsr web app needs Gradio: pip install "keras-vsr[app]"') from e
 
 from keras_vsr.inference import DEFAULT_PRESET, load_super_resolver
+from keras_vsr.inference.tasks import DEFAULT_INTERPOLATOR_PRESET, load_task, middle_fn
 from keras_vsr.io import ImageReadError, load_image, save_image_atomic
 from keras_vsr.presets import check_preset, list_presets
 from keras_vsr.presets.registry import CONFIG_FILE
@@ -71,13 +72,17 @@ class AppHandlers:
             are listed after the built-in super-resolution presets under
             their folder name.
         max_pixels: largest accepted image or GIF/video frame, in pixels.
-        max_frames: most frames accepted in one GIF or video.
+        max_frames: most frames accepted in one GIF or video (before any
+            frame-rate raising).
+        interpolator: frame-interpolation preset used to raise the frame
+            rate of GIFs and videos, or None to offer no frame-rate choice.
+            Default `DEFAULT_INTERPOLATOR_PRESET` when it is installed.
 
     Results go to `self.workdir`, a new temporary folder deleted when this
     object is garbage collected or Python exits.
     """
 
-    def __init__(self, presets=None, max_pixels=DEFAULT_MAX_PIXELS, max_frames=DEFAULT_MAX_FRAMES):
+    def __init__(self, presets=None, max_pixels=DEFAULT_MAX_PIXELS, max_frames=DEFAULT_MAX_FRAMES, interpolator="auto"):
         if max_pixels is None or max_pixels <= 0:
             raise ValueError(f"max_pixels must be a positive number of pixels. Received: {max_pixels!r}")
         if max_frames is None or max_frames <= 0:
@@ -85,6 +90,10 @@ class AppHandlers:
         self.presets, self.scales = _collect_presets(presets or [])
         self.max_pixels = int(max_pixels)
         self.max_frames = int(max_frames)
+        if interpolator == "auto":
+            installed = {p["name"] for p in list_presets()}
+            interpolator = DEFAULT_INTERPOLATOR_PRESET if DEFAULT_INTERPOLATOR_PRESET in installed else None
+        self.interpolator = interpolator
         self.workdir = Path(tempfile.mkdtemp(prefix="keras-vsr-app-"))
         weakref.finalize(self, shutil.rmtree, self.workdir, ignore_errors=True)
 
@@ -132,7 +141,7 @@ class AppHandlers:
         )
         return (str(before), str(after)), str(after), message
 
-    def upscale_gif(self, path, preset, scale=None, progress=gr.Progress()):
+    def upscale_gif(self, path, preset, scale=None, frame_rate=1, progress=gr.Progress()):
         """Upscale every frame of the GIF at `path`, keeping its timing.
 
         Args:
@@ -140,6 +149,9 @@ class AppHandlers:
             preset: a key of `self.presets`.
             scale: output scale, a whole number from 1 to the model's
                 scale; see `upscale_image`.
+            frame_rate: 1, 2 or 4: frames per source frame, the new ones
+                made by `self.interpolator` before upscaling (durations are
+                shared, so the GIF keeps its speed).
             progress: Gradio's progress tracker (frames done).
 
         Returns:
@@ -156,27 +168,33 @@ class AppHandlers:
         name = Path(path).name
         self._check_gif(path, name)
         upscale = _upscaler(self._model(preset), scale)
-        dst = self._new_job_folder() / f"{_safe_stem(path, 'animation')}_x{scale}.gif"
+        folder = self._new_job_folder()
+        dst = folder / f"{_safe_stem(path, 'animation')}_x{scale}.gif"
         start = time.perf_counter()
         try:
-            info = upscale_gif(path, dst, upscale, scale, progress=_frame_progress(progress, self.max_frames, name))
+            source, note = self._raise_frame_rate(path, folder / "frames.gif", frame_rate, progress)
+            info = upscale_gif(
+                source, dst, upscale, scale, progress=_frame_progress(progress, self.max_frames * frame_rate, name)
+            )
         except ImageReadError as e:
             raise RequestError(_without_folder(str(e), path)) from e
         seconds = time.perf_counter() - start
         width, height = info.size
         message = (
-            f"{info.frame_count} frames, {width}×{height} → {width * scale}×{height * scale} "
+            f"{info.frame_count} frames{note}, {width}×{height} → {width * scale}×{height * scale} "
             f"with `{preset}` in {seconds:.1f} s"
         )
         return str(dst), str(dst), message
 
-    def upscale_video(self, path, preset, scale=None, progress=gr.Progress()):
+    def upscale_video(self, path, preset, scale=None, frame_rate=1, progress=gr.Progress()):
         """Upscale every frame of the video at `path` into an H.264 MP4, keeping its audio.
 
         Args:
             path: the uploaded video.
             preset: a key of `self.presets`.
             scale: output scale, as for `upscale_image`.
+            frame_rate: 1, 2 or 4, as for `upscale_gif` (scene cuts are
+                held, not blended).
             progress: Gradio's progress tracker (frames done).
 
         Returns:
@@ -198,17 +216,40 @@ class AppHandlers:
         if info.frame_count and info.frame_count > self.max_frames:
             raise RequestError(f"{name} has about {info.frame_count} frames; the limit is {self.max_frames}.")
         upscale = _upscaler(self._model(preset), scale)
-        dst = self._new_job_folder() / f"{_safe_stem(path, 'video')}_x{scale:g}.mp4"
+        folder = self._new_job_folder()
+        dst = folder / f"{_safe_stem(path, 'video')}_x{scale:g}.mp4"
         start = time.perf_counter()
         try:
-            upscale_video(path, dst, upscale, progress=_frame_progress(progress, self.max_frames, name))
+            source, note = self._raise_frame_rate(path, folder / "frames.mp4", frame_rate, progress)
+            upscale_video(source, dst, upscale, progress=_frame_progress(progress, self.max_frames * frame_rate, name))
         except ImageReadError as e:
             raise RequestError(_without_folder(str(e), path)) from e
         seconds = time.perf_counter() - start
         out_h, out_w = _scaled_size((height, width), scale)
-        frames = f"{info.frame_count} frames, " if info.frame_count else ""
+        frames = f"{info.frame_count} frames{note}, " if info.frame_count else ""
         message = f"{frames}{width}×{height} → {out_w}×{out_h} with `{preset}` in {seconds:.1f} s"
         return str(dst), str(dst), message
+
+    def _raise_frame_rate(self, path, dst, frame_rate, progress):
+        """`(file to upscale, note)`: `path` itself at frame rate 1, else a
+        copy at `frame_rate` times the frames written to `dst`."""
+        from keras_vsr.io.framerate import raise_gif_frame_rate, raise_video_frame_rate
+
+        frame_rate = int(frame_rate or 1)
+        if frame_rate == 1:
+            return path, ""
+        if frame_rate not in (2, 4):
+            raise RequestError(f"The frame rate can be raised 2 or 4 times. Received: {frame_rate}.")
+        if self.interpolator is None:
+            raise RequestError("No frame-interpolation preset is installed, so the frame rate cannot be raised.")
+        try:
+            interpolator = load_task(self.interpolator, "interpolate")
+        except (ValueError, OSError) as e:
+            raise gr.Error(f"Cannot load the interpolator {self.interpolator!r}: {e}") from e
+        raise_rate = raise_gif_frame_rate if dst.suffix == ".gif" else raise_video_frame_rate
+        progress_fn = _frame_progress(progress, self.max_frames, Path(path).name, "Adding frames")
+        raise_rate(path, dst, middle_fn(interpolator), frame_rate, progress=progress_fn)
+        return dst, f" (frame rate x{frame_rate} with `{self.interpolator}`)"
 
     def _identifier(self, preset):
         if preset not in self.presets:
@@ -265,7 +306,10 @@ class AppHandlers:
         return Path(tempfile.mkdtemp(dir=self.workdir))
 
 
-def build_app(presets=None, max_pixels=DEFAULT_MAX_PIXELS, max_frames=DEFAULT_MAX_FRAMES, max_queue=DEFAULT_MAX_QUEUE):
+def build_app(
+    presets=None, max_pixels=DEFAULT_MAX_PIXELS, max_frames=DEFAULT_MAX_FRAMES, max_queue=DEFAULT_MAX_QUEUE,
+    interpolator="auto",
+):
     """Build the web app without starting it.
 
     Args:
@@ -274,6 +318,8 @@ def build_app(presets=None, max_pixels=DEFAULT_MAX_PIXELS, max_frames=DEFAULT_MA
         max_pixels: largest accepted image or GIF/video frame, in pixels.
         max_frames: most frames accepted in one GIF or video.
         max_queue: most requests waiting for the model at once.
+        interpolator: frame-interpolation preset offered to raise the frame
+            rate of GIFs and videos, None for none; see `AppHandlers`.
 
     Returns:
         A queued `gr.Blocks`; start it with `.launch(...)`, ideally with a
@@ -283,7 +329,7 @@ def build_app(presets=None, max_pixels=DEFAULT_MAX_PIXELS, max_frames=DEFAULT_MA
         ValueError: for an invalid preset folder, two presets with the same
             name, or when there is no super-resolution preset at all.
     """
-    handlers = AppHandlers(presets, max_pixels=max_pixels, max_frames=max_frames)
+    handlers = AppHandlers(presets, max_pixels=max_pixels, max_frames=max_frames, interpolator=interpolator)
     keys = list(handlers.presets)
     default = handlers.default_preset
     default_scale = handlers.scales[default]
@@ -297,6 +343,15 @@ def build_app(presets=None, max_pixels=DEFAULT_MAX_PIXELS, max_frames=DEFAULT_MA
             step=step,
             label="Output scale",
             info="The model's own scale is its output; a smaller one resizes that output.",
+        )
+
+    def frame_rate_choice():
+        return gr.Radio(
+            [("as is", 1), ("×2", 2), ("×4", 4)],
+            value=1,
+            label="Frame rate",
+            info=f"New in-between frames from `{handlers.interpolator}` (scene cuts are never blended).",
+            visible=handlers.interpolator is not None,
         )
 
     with gr.Blocks(
@@ -337,6 +392,7 @@ def build_app(presets=None, max_pixels=DEFAULT_MAX_PIXELS, max_frames=DEFAULT_MA
                         type="filepath", image_mode=None, sources=["upload"], label="GIF", elem_id="gif-input"
                     )
                     gif_scale = scale_slider(step=1)
+                    gif_rate = frame_rate_choice()
                     gif_button = gr.Button("Upscale GIF", variant="primary", elem_id="gif-button")
                 with gr.Column():
                     gif_out = gr.Image(type="filepath", label="Upscaled GIF", interactive=False, elem_id="gif-result")
@@ -347,6 +403,7 @@ def build_app(presets=None, max_pixels=DEFAULT_MAX_PIXELS, max_frames=DEFAULT_MA
                 with gr.Column():
                     video_in = gr.Video(sources=["upload"], label="Video", elem_id="video-input")
                     video_scale = scale_slider(step=0.5)
+                    video_rate = frame_rate_choice()
                     video_button = gr.Button("Upscale video", variant="primary", elem_id="video-button")
                 with gr.Column():
                     video_out = gr.Video(label="Upscaled video", interactive=False, elem_id="video-result")
@@ -368,14 +425,14 @@ def build_app(presets=None, max_pixels=DEFAULT_MAX_PIXELS, max_frames=DEFAULT_MA
         )
         gif_button.click(
             handlers.upscale_gif,
-            [gif_in, preset, gif_scale],
+            [gif_in, preset, gif_scale, gif_rate],
             [gif_out, gif_file, gif_info],
             api_name="upscale_gif",
             **model_work,
         )
         video_button.click(
             handlers.upscale_video,
-            [video_in, preset, video_scale],
+            [video_in, preset, video_scale, video_rate],
             [video_out, video_file, video_info],
             api_name="upscale_video",
             **model_work,
@@ -459,7 +516,7 @@ def _folder_scale(folder):
         raise ValueError(f"{path}: cannot read the model's scale; is this a super-resolution preset? ({e})") from e
 
 
-def _frame_progress(progress, max_frames, name):
+def _frame_progress(progress, max_frames, name, desc="Upscaling"):
     """A `progress` argument for keras_vsr.io's `upscale_gif` and `upscale_video`.
 
     It wraps their iterable of frames: Gradio's tracker counts the frames,
@@ -475,7 +532,7 @@ def _frame_progress(progress, max_frames, name):
 
     def track(frames):
         total = len(frames) if hasattr(frames, "__len__") else None
-        return progress.tqdm(at_most(frames), total=total, desc="Upscaling", unit="frames")
+        return progress.tqdm(at_most(frames), total=total, desc=desc, unit="frames")
 
     return track
 

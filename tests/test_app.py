@@ -249,3 +249,35 @@ def test_files_outside_the_app_are_not_served(server, target):
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(url, timeout=30)
     assert info.value.code in (403, 404)
+
+
+@pytest.fixture(scope="module")
+def with_interpolator(tiny_preset, tmp_path_factory):
+    from keras_vsr.models import FFCInterpolatorBackbone
+
+    folder = tmp_path_factory.mktemp("interp") / "ffc"
+    FFCInterpolatorBackbone(filters=8, num_levels=1, latent_channels=2, seed=0).save_to_preset(str(folder))
+    return AppHandlers([tiny_preset], max_pixels=400, max_frames=5, interpolator=str(folder))
+
+
+def test_frame_rate_of_gifs_and_videos_is_raised_before_upscaling(with_interpolator, tmp_path):
+    # Small steps between frames (not scene cuts), so every pair gets new frames.
+    frames = [Image.fromarray(np.full((10, 14, 3), v, np.uint8)) for v in (100, 110, 120)]
+    src = tmp_path / "smooth.gif"
+    frames[0].save(src, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    shown, _, message = with_interpolator.upscale_gif(str(src), "tiny_x4", 2, frame_rate=2)
+    with Image.open(shown) as gif:
+        assert gif.size == (28, 20) and gif.n_frames == 5
+    assert "frame rate x2" in message
+    video = tmp_path / "smooth.mp4"
+    imageio.mimwrite(video, [np.full((16, 24, 3), 100 + 5 * i, np.uint8) for i in range(4)],
+                     fps=10, macro_block_size=1, quality=9)
+    shown, _, _ = with_interpolator.upscale_video(str(video), "tiny_x4", 2, frame_rate=4)
+    info = probe_video(shown, count_frames=True)
+    assert (info.frame_count, info.fps, info.size) == (16, 40.0, (48, 32))
+
+
+def test_frame_rate_needs_an_interpolator(tiny_preset, tmp_path):
+    plain = AppHandlers([tiny_preset], interpolator=None)
+    with pytest.raises(gr.Error, match="No frame-interpolation preset"):
+        plain.upscale_gif(str(write_gif(tmp_path / "a.gif")), "tiny_x4", 2, frame_rate=2)

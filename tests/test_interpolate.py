@@ -61,8 +61,131 @@ def test_evaluate_interpolation_rejects_bad_input(tmp_path):
 
 @needs_data("video", "bench", "middlebury_others")
 def test_frame_averaging_reproduces_published_baseline():
-    from keras_vsr.evaluation_interpolation import evaluate_interpolation
+    from keras_vsr.evaluation_interpolation import _read, find_triplets, frame_average
+    from keras_vsr.metrics import psnr
 
-    result = evaluate_interpolation(None, MIDDLEBURY)
-    assert len(result["rows"]) == 12
-    assert round(result["mean"]["average_psnr"], 2) == 28.01
+    triplets = find_triplets(MIDDLEBURY)
+    assert len(triplets) == 12
+    values = [psnr(_read(m, False), frame_average(_read(a, False), _read(b, False))) for _, a, b, m in triplets]
+    assert round(float(np.mean(values)), 2) == 28.01
+
+
+class AverageModel:
+    """A stand-in interpolator: the middle frame is the mean of the two."""
+
+    channels = 3
+
+    def __init__(self):
+        self.batches = []
+
+    def predict_middle(self, frames_a, frames_b):
+        assert frames_a.dtype == np.float32 and frames_a.shape == frames_b.shape
+        self.batches.append(frames_a.shape[0])
+        return (frames_a + frames_b) / 2
+
+
+def _ramp(n, h=6, w=5, c=3, step=16):
+    return np.stack([np.full((h, w, c), i * step, np.uint8) for i in range(n)])
+
+
+def test_interpolate_factor_2_and_4_keep_inputs_and_add_midpoints():
+    from keras_vsr import interpolate
+
+    frames = _ramp(4)
+    out = interpolate(frames, factor=2, model=AverageModel())
+    assert out.shape == (7, 6, 5, 3) and out.dtype == np.uint8
+    np.testing.assert_array_equal(out[::2], frames)
+    np.testing.assert_array_equal(out[:, 0, 0, 0], np.arange(7) * 8)
+
+    out4 = interpolate(frames, factor=4, model=AverageModel())
+    assert out4.shape == (13, 6, 5, 3)
+    np.testing.assert_array_equal(out4[::4], frames)
+    np.testing.assert_array_equal(out4[:, 0, 0, 0], np.arange(13) * 4)  # recursive midpoints
+
+    grey = interpolate(frames[..., 0], model=AverageModel())
+    assert grey.shape == (7, 6, 5)
+
+
+def test_interpolate_never_crosses_scene_cuts():
+    from keras_vsr import interpolate
+
+    frames = _ramp(4)
+    out = interpolate(frames, factor=2, model=AverageModel(), scene_cuts=[2])
+    np.testing.assert_array_equal(out[3], frames[1])  # held, not blended
+    np.testing.assert_array_equal(out[1, 0, 0, 0], 8)
+    out4 = interpolate(frames, factor=4, model=AverageModel(), scene_cuts=[2])
+    np.testing.assert_array_equal(out4[5:8, 0, 0, 0], [16, 16, 32])
+
+    # "auto": a hard cut between a dark and a bright shot is found.
+    shots = np.concatenate([np.full((2, 8, 8, 3), 10, np.uint8), np.full((2, 8, 8, 3), 240, np.uint8)])
+    auto = interpolate(shots, model=AverageModel(), scene_cuts="auto")
+    assert set(np.unique(auto[3])) == {10}
+    assert set(np.unique(auto[1])) == {10} and set(np.unique(auto[5])) == {240}
+
+
+def test_interpolate_streams_in_chunks():
+    from keras_vsr.inference import iter_interpolated
+
+    pulled = []
+
+    def reader():
+        for i, frame in enumerate(_ramp(20, step=8)):
+            pulled.append(i)
+            yield frame
+
+    model = AverageModel()
+    stream = iter_interpolated(reader(), factor=2, model=model, chunk_size=3, batch_size=2)
+    first = next(stream)
+    assert first[0, 0, 0] == 0 and len(pulled) <= 4  # only one chunk read so far
+    rest = list(stream)
+    assert len(rest) + 1 == 39 and len(pulled) == 20
+    assert max(model.batches) <= 2
+
+
+def test_interpolate_bad_input():
+    from keras_vsr import interpolate
+
+    model = AverageModel()
+    with pytest.raises(ValueError, match="at least two frames"):
+        interpolate(_ramp(1), model=model)
+    with pytest.raises(ValueError, match="at least two frames"):
+        interpolate([], model=model)
+    with pytest.raises(ValueError, match="same size"):
+        interpolate([np.zeros((4, 4, 3), np.uint8), np.zeros((4, 6, 3), np.uint8)], model=model)
+    with pytest.raises(ValueError, match="factor"):
+        interpolate(_ramp(3), factor=3, model=model)
+    with pytest.raises(ValueError, match="uint8"):
+        interpolate(_ramp(3).astype("float32"), model=model)
+    with pytest.raises(ValueError, match="predict_middle"):
+        interpolate(_ramp(3), model=object())
+    with pytest.raises(ValueError, match="Unknown preset"):
+        interpolate(_ramp(3), model="no_such_interpolator")
+    with pytest.raises(ValueError, match="scene_cuts"):
+        interpolate(_ramp(3), model=model, scene_cuts="sometimes")
+
+
+def test_interpolate_with_an_ffc_model_on_odd_frame_sizes():
+    import keras
+
+    from keras_vsr import interpolate
+    from keras_vsr.models import FFCInterpolator, FFCInterpolatorBackbone
+
+    keras.utils.set_random_seed(0)
+    model = FFCInterpolator(FFCInterpolatorBackbone(filters=8, num_levels=1, latent_channels=2))
+    frames = (np.random.default_rng(0).random((3, 9, 7, 3)) * 255).astype(np.uint8)
+    out = interpolate(frames, factor=2, model=model)
+    assert out.shape == (5, 9, 7, 3)
+    # Untrained, the model is frame averaging.
+    expected = np.round((frames[0].astype("float32") + frames[1]) / 2)
+    assert np.abs(out[1].astype("float32") - expected).max() <= 1
+
+
+def test_load_interpolator_from_a_preset_folder(tmp_path):
+    from keras_vsr.inference import load_interpolator
+    from keras_vsr.models import FFCInterpolator, FFCInterpolatorBackbone, SRResNetBackbone
+
+    FFCInterpolatorBackbone(filters=8, num_levels=1, latent_channels=2).save_to_preset(str(tmp_path / "ffc"))
+    assert isinstance(load_interpolator(str(tmp_path / "ffc")), FFCInterpolator)
+    SRResNetBackbone(num_blocks=1, filters=8).save_to_preset(str(tmp_path / "sr"))
+    with pytest.raises(ValueError, match="not a frame interpolator"):
+        load_interpolator(str(tmp_path / "sr"))

@@ -1,2 +1,3 @@
 from keras_vsr.data.io import IMAGE_EXTENSIONS, find_images, read_image
 from keras_vsr.data.patch_dataset import PairedPatchDataset
+from keras_vsr.data.interpolation import TripletDataset

@@ -103,7 +103,9 @@ class FourierUnit(keras.layers.Layer):
 
     def call(self, inputs):
         shape = ops.shape(inputs)
-        h, w = shape[1], shape[2]
+        # Static sizes where known, so the output keeps a static shape.
+        h = inputs.shape[1] if inputs.shape[1] is not None else shape[1]
+        w = inputs.shape[2] if inputs.shape[2] is not None else shape[2]
         steps = self.time_steps
         channels = inputs.shape[-1] // steps
         x = ops.reshape(inputs, (-1, h, w, steps, channels))

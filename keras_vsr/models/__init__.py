@@ -1,3 +1,4 @@
 from keras_vsr.models.backbone import SRBackbone
 from keras_vsr.models.srresnet import SRResNetBackbone
 from keras_vsr.models.super_resolver import SuperResolver
+from keras_vsr.models.ffc_interpolator import FFCInterpolator, FFCInterpolatorBackbone

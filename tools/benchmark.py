@@ -19,6 +19,29 @@ pixels; it then prints an estimate of the memory it would need: two live
 copies (a layer's input and output) of the backbone's largest feature map, a
 lower bound. The estimate is printed for the untiled runs too, for
 comparison with what they measured.
+
+`--yardstick` prints the measure of the original 720p -> 1080p project
+instead: per backend and per model, the wall time to convert `--frames`
+frames (default 30) from 720x1280 to 1080x1920 through
+`SuperResolver.upscale` (uint8 in, uint8 out, one frame at a time, after
+one warm-up frame that is not counted), the parameter count, and Y-PSNR
+on held-out video frames at the same factor 1.5:
+
+    python tools/benchmark.py --yardstick [--frames 30] [--backends ...]
+        [--unet-preset NAME] [--depth2space-preset NAME] [--psnr-every 4]
+
+Models: the U-Net SR preset (`upscale(frame, size=(1080, 1920))`, whole
+frame); the Depth2Space preset's weights in the 720p -> 1080p configuration
+of its geometry (possible when its kernels do not depend on the frame size,
+as for the bundled aligned stride-4 / block-6 preset; its PSNR is measured
+with the preset at its own 240x320 -> 360x480 size); the original
+Depth2Space 720p -> 1080p configuration (stride 5, block 8, kernels 4x4 and
+7x14; timed with untrained weights, no PSNR: no 1080p training frames
+exist here); and MATLAB bicubic (`bicubic_resize`, NumPy) as the floor. The input frames are the held-out frames of
+`tools/train_depth2space.py` (Megamind.avi and vtest.avi) resized to 720p;
+the PSNR column uses their centre 360x480 crops as HR and the MATLAB-bicubic
+240x320 downscale as input (every `--psnr-every`-th frame), Y channel, 2
+pixels of border cropped.
 """
 
 import argparse
@@ -96,6 +119,88 @@ for _ in range(frames):
 print(json.dumps({"ms": 1000 * float(np.median(times)), "shape": [1, 1080, 1920, 3]}))
 """
 
+YARDSTICK_WORKER = r"""
+import json, sys, time
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from train_depth2space import evaluate_frames, held_out_frames
+from keras_vsr.models import Depth2SpaceBackbone, SuperResolver
+from keras_vsr.models.unet_sr import bicubic_resize
+from keras_vsr.utils.images import from_float, to_float
+model, preset, frames, every = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+held = held_out_frames()
+inputs = [from_float(bicubic_resize(to_float(f), (720, 1280)), np.uint8) for f in held]
+if model == "bicubic":
+    convert = lambda x: from_float(bicubic_resize(to_float(x), (1080, 1920)), np.uint8)
+    small = lambda x: from_float(bicubic_resize(to_float(x), (360, 480)), np.uint8)
+    params = 0
+elif model == "depth2space_720p":
+    task = SuperResolver(Depth2SpaceBackbone(), compile=False)
+    convert, small, params = task.upscale, None, task.count_params()
+elif model == "depth2space_preset":
+    task = SuperResolver.from_preset(preset, compile=False)
+    config = {k: v for k, v in task.backbone.get_config().items() if k not in ("name", "trainable")}
+    config.update(input_size=(720, 1280), target_size=(1080, 1920))
+    big = Depth2SpaceBackbone(**config)  # raises if the preset's geometry cannot reach 720p -> 1080p
+    big.set_weights(task.backbone.get_weights())  # raises unless the kernels do not depend on the size
+    convert, small, params = SuperResolver(big, compile=False).upscale, task.upscale, big.count_params()
+else:
+    task = SuperResolver.from_preset(preset, compile=False)
+    convert = lambda x: task.upscale(x, size=(1080, 1920), tile=None)
+    small = lambda x: task.upscale(x, size=(360, 480), tile=None)
+    params = task.count_params()
+result = {"params": params, "frames": frames}
+if convert is not None and frames:
+    y = convert(inputs[0])
+    assert y.shape == (1080, 1920, 3), y.shape
+    start = time.perf_counter()
+    for i in range(frames):
+        convert(inputs[(i + 1) % len(inputs)])
+    result["seconds"] = time.perf_counter() - start
+if small is not None:
+    ev = evaluate_frames(small, held[::every], (240, 320), (360, 480))
+    result.update(psnr=ev["psnr"], bicubic_psnr=ev["bicubic_psnr"], psnr_frames=ev["frames"])
+print(json.dumps(result))
+"""
+
+
+def yardstick_table(backends, frames, unet_preset, d2s_preset, psnr_every):
+    """Print the 720p -> 1080p yardstick: seconds for `frames` frames, params, held-out PSNR."""
+    models = [("bicubic", None, [None])]
+    for backend in backends:
+        models.append(("unet", unet_preset, [backend]))
+        models.append(("depth2space_720p", None, [backend]))
+        models.append(("depth2space_preset", d2s_preset, [backend]))
+    rows = []
+    for model, preset, (backend,) in models:
+        args = [REPO / "tools", model, preset or "-", frames, psnr_every]
+        rows.append((model, preset, backend, run(YARDSTICK_WORKER, args, backend or "tensorflow")))
+    print(
+        f"\\nYardstick: {frames} frames 720x1280 -> 1080x1920 through SuperResolver.upscale (uint8, one frame "
+        f"at a time, after 1 warm-up frame), {os.cpu_count()} CPU cores; PSNR: held-out frames x1.5 "
+        "(360x480 HR centre crops, Y, border 2)"
+    )
+    print(f"{'model [backend]':<58}{'params':>11}{f's/{frames} frames':>14}{'ms/frame':>10}{'PSNR':>8}{'bic PSNR':>10}")
+    names = {
+        "bicubic": "bicubic floor (MATLAB, NumPy) [numpy]",
+        "unet": "{preset} [{backend}]",
+        "depth2space_720p": "Depth2Space 720p->1080p, untrained [{backend}]",
+        "depth2space_preset": "{preset} weights at 720p [{backend}]",
+    }
+    for model, preset, backend, r in rows:
+        label = names[model].format(preset=preset, backend=backend)
+        if "error" in r:
+            print(f"{label:<58}  {r['error']}")
+            continue
+        seconds = f"{r['seconds']:.1f}" if "seconds" in r else "-"
+        ms = f"{1000 * r['seconds'] / r['frames']:.0f}" if "seconds" in r else "-"
+        value = f"{r['psnr']:.2f}" if "psnr" in r else "-"
+        bic = f"{r['bicubic_psnr']:.2f}" if "bicubic_psnr" in r else "-"
+        print(f"{label:<58}{r['params']:>11,}{seconds:>14}{ms:>10}{value:>8}{bic:>10}")
+    counts = sorted({r["psnr_frames"] for *_, r in rows if "psnr_frames" in r})
+    if counts:
+        print(f"PSNR on {'/'.join(map(str, counts))} held-out frames (Megamind.avi [226, 270), vtest.avi [710, 795))")
+
 
 def run(code, args, backend=None):
     env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -168,8 +273,17 @@ def main(argv=None):
         default=1_000_000,
         help="skip the untiled path above this many LR pixels (default 1000000)",
     )
+    parser.add_argument("--yardstick", action="store_true", help="the 720p -> 1080p table (see above)")
+    parser.add_argument("--unet-preset", default="unet_sr_f32_frames291photos_any")
+    parser.add_argument("--depth2space-preset", default="depth2space_s4b6_240x320_360x480_frames")
+    parser.add_argument("--psnr-every", type=int, default=4, help="held-out frames step for the PSNR column")
     args = parser.parse_args(argv)
     module = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}
+    if args.yardstick:
+        installed = [b for b in args.backends if importlib.util.find_spec(module[b]) is not None]
+        frames = 30 if "--frames" not in (argv if argv is not None else sys.argv) else args.frames
+        yardstick_table(installed, frames, args.unet_preset, args.depth2space_preset, args.psnr_every)
+        return
 
     rows = []
     for backend in args.backends:

@@ -1,3 +1,6 @@
+import math
+import numbers
+
 import numpy as np
 import keras
 
@@ -6,6 +9,7 @@ from keras_vsr.losses import L1Loss
 from keras_vsr.metrics import PSNR, SSIM
 from keras_vsr.models.backbone import SRBackbone
 from keras_vsr.models.task import Task
+from keras_vsr.models.unet_sr.unet_sr_backbone import bicubic_resize
 from keras_vsr.utils.images import from_float, split_alpha, to_float, merge_alpha
 from keras_vsr.utils.serialization import register
 
@@ -58,13 +62,28 @@ class SuperResolver(Task):
             metrics = [PSNR(crop_border=s, test_y_channel=True), SSIM(crop_border=s, test_y_channel=True)]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
-    def upscale(self, image, tile="auto", tile_overlap=24, progress=None):
+    def upscale(self, image, tile="auto", tile_overlap=24, progress=None, size=None, scale=None):
         """Super-resolve one image.
 
         Large images are upscaled tile by tile (`keras_vsr.inference.tiling.
         upscale_tiled`), so memory is bounded by the tile size rather than
         the image size; the result equals whole-image inference within one
         grey level when `tile_overlap` covers the model's receptive field.
+
+        The output size depends on the backbone:
+
+        - integer-factor backbones (e.g. `SRResNetBackbone`): `scale` times
+          the input by default; with another `size` or `scale`, the model's
+          output is resized to it with MATLAB bicubic.
+        - pre-upsampling backbones (`resize_input = True`, e.g.
+          `UNetSRBackbone`): the image is first resized with MATLAB bicubic
+          to the requested size (any size, any aspect, any factor), then the
+          network adds detail at that size (tiles are then counted in output
+          pixels). Default factor: the backbone's `default_scale`.
+        - fixed-geometry backbones (with `input_size`, e.g.
+          `Depth2SpaceBackbone`): the image must have exactly `input_size`
+          and the output is `target_size`; anything else raises a
+          `ValueError` that names the expected size. They are not tiled.
 
         Args:
             image: array `(h, w)` (grey), `(h, w, 1)`, `(h, w, 3)` (RGB) or
@@ -83,19 +102,87 @@ class SuperResolver(Task):
                 receptive field. Default 24 (covers the bundled 8-block x4 preset).
             progress: optional callable wrapping the list of tiles (e.g.
                 `tqdm.tqdm`) to report progress when tiling. Default None.
+            size: pair of ints `(height, width)` or None, the output size.
+                Default None.
+            scale: number > 0 or None, the output size as a factor of the
+                input (`round(h * scale), round(w * scale)`); not with
+                `size`. Default None.
 
         Returns:
-            Array of the same dtype and channel layout, `scale` times larger.
+            Array of the same dtype and channel layout as `image`, of the
+            requested size (by default `scale` times larger).
         """
         array = np.asarray(image)
         rgb, alpha, layout = split_alpha(array)
-        tile = resolve_tile(tile, tile_overlap, rgb.shape[0], rgb.shape[1])
-        if tile is None:
-            x = to_float(rgb)
-            y = np.asarray(self.predict_on_batch(x[None]))[0]
-            out = from_float(y, array.dtype)
+        height, width = rgb.shape[:2]
+        target = _target_size(height, width, size, scale)
+        backbone = self.backbone
+        if getattr(backbone, "input_size", None) is not None:
+            out = self._upscale_fixed(rgb, array.dtype, target)
+        elif getattr(backbone, "resize_input", False):
+            if target is None:
+                target = _target_size(height, width, None, getattr(backbone, "default_scale", 2))
+            resized = np.clip(bicubic_resize(to_float(rgb), target), 0.0, 1.0)
+            tile = resolve_tile(tile, tile_overlap, target[0], target[1])
+            if tile is None:
+                y = np.asarray(self.predict_on_batch(resized[None]))[0]
+                out = from_float(y, array.dtype)
+            else:
+                out = upscale_tiled(self.predict_on_batch, resized, 1, tile=tile, overlap=tile_overlap, progress=progress)
+                out = from_float(out, array.dtype)
         else:
-            out = upscale_tiled(
-                self.predict_on_batch, rgb, self.scale, tile=tile, overlap=tile_overlap, progress=progress
-            )
+            tile = resolve_tile(tile, tile_overlap, height, width)
+            if tile is None:
+                x = to_float(rgb)
+                y = np.asarray(self.predict_on_batch(x[None]))[0]
+                out = from_float(y, array.dtype)
+            else:
+                out = upscale_tiled(
+                    self.predict_on_batch, rgb, self.scale, tile=tile, overlap=tile_overlap, progress=progress
+                )
+            if target is not None and tuple(out.shape[:2]) != target:
+                out = from_float(np.clip(bicubic_resize(to_float(out), target), 0.0, 1.0), array.dtype)
         return merge_alpha(out, alpha, layout, self.scale)
+
+    def _upscale_fixed(self, rgb, dtype, target):
+        """Whole-frame inference for fixed-geometry backbones (Depth2Space)."""
+        backbone = self.backbone
+        expected = tuple(backbone.input_size)
+        output = tuple(backbone.target_size)
+        advice = (
+            "Resize the frames to that size first, or use a U-Net SR preset (UNetSRBackbone), which takes "
+            "any input size and upscales to any size: "
+            "SuperResolver.from_preset(<unet preset>).upscale(image, size=(h, w))."
+        )
+        if tuple(rgb.shape[:2]) != expected:
+            raise ValueError(
+                f"{type(backbone).__name__} '{backbone.name}' converts exactly {expected[0]}x{expected[1]} "
+                f"(height x width) images to {output[0]}x{output[1]}. Received an image of "
+                f"{rgb.shape[0]}x{rgb.shape[1]}. {advice}"
+            )
+        if target is not None and target != output:
+            raise ValueError(
+                f"{type(backbone).__name__} '{backbone.name}' always outputs {output[0]}x{output[1]}. "
+                f"Received a request for {target[0]}x{target[1]}. {advice}"
+            )
+        y = np.asarray(self.predict_on_batch(to_float(rgb)[None]))[0]
+        return from_float(y, dtype)
+
+
+def _target_size(height, width, size, scale):
+    """Validate `size` / `scale`; return the output size `(h, w)` or None."""
+    if size is not None and scale is not None:
+        raise ValueError(f"Pass `size` or `scale`, not both. Received: size={size!r}, scale={scale!r}")
+    if size is not None:
+        try:
+            h, w = size
+        except (TypeError, ValueError):
+            raise ValueError(f"`size` must be a pair (height, width) of positive ints. Received: size={size!r}")
+        if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in (h, w)):
+            raise ValueError(f"`size` must be a pair (height, width) of positive ints. Received: size={size!r}")
+        return int(h), int(w)
+    if scale is not None:
+        if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not scale > 0 or not math.isfinite(scale):
+            raise ValueError(f"`scale` must be a number > 0. Received: scale={scale!r}")
+        return max(1, int(round(height * scale))), max(1, int(round(width * scale)))
+    return None

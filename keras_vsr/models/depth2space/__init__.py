@@ -1,0 +1,5 @@
+from keras_vsr.models.depth2space.depth2space_backbone import Depth2SpaceBackbone, depth2space_geometry
+from keras_vsr.models.depth2space.depth2space_presets import backbone_presets
+from keras_vsr.presets.registry import register_presets
+
+register_presets(backbone_presets, Depth2SpaceBackbone)

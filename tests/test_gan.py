@@ -221,3 +221,23 @@ def test_discriminators_serialise(tmp_path):
         model.save(path)
         reloaded = keras.saving.load_model(path)
         np.testing.assert_allclose(to_numpy(reloaded(x)), to_numpy(model(x)), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "cls, name, critic",
+    [
+        (SRGAN, "srgan_srresnet_b8f48_291photos_x4", SRGANDiscriminator),
+        (SRWGAN, "srwgan_srresnet_b8f48_291photos_x4", SRWGANCritic),
+    ],
+)
+def test_bundled_gan_presets_load_with_their_discriminators(cls, name, critic):
+    from keras_vsr.presets import list_presets
+
+    if name not in {p["name"] for p in list_presets()}:
+        pytest.skip(f"{name} is not installed")
+    gan = cls.from_preset(name)
+    assert type(gan.discriminator) is critic
+    image = np.random.default_rng(0).integers(0, 256, (12, 10, 3), dtype=np.uint8)
+    big = gan.upscale(image)
+    assert big.shape == (48, 40, 3) and big.dtype == np.uint8
+    np.testing.assert_array_equal(big, SuperResolver.from_preset(name).upscale(image))

@@ -50,6 +50,9 @@ def parse_args(argv=None):
     p.add_argument("--d-filters", type=int, default=32, help="discriminator/critic width")
     p.add_argument("--pixel-weight", type=float, default=1e-2, help="SRGAN: L1 pixel weight")
     p.add_argument("--perceptual-weight", type=float, default=1.0, help="SRGAN: VGG L1 feature weight")
+    p.add_argument("--perceptual-layers", nargs="+", default=["block5_conv3"], help="SRGAN: VGG16 layers")
+    p.add_argument("--perceptual-layer-weights", nargs="+", type=float, default=None,
+                   help="SRGAN: one weight per layer (default 1 each)")
     p.add_argument("--adversarial-weight", type=float, default=None,
                    help="default 5e-3 (SRGAN) / 1e-3 (SRWGAN)")
     p.add_argument("--gp-weight", type=float, default=16.0, help="SRWGAN")
@@ -84,13 +87,19 @@ def build_task(args):
             ema_momentum=args.ema or None,
             pixel_loss="l1",
             pixel_weight=args.pixel_weight,
-            perceptual_loss=PerceptualLoss(("block5_conv3",), criterion="l1"),
+            perceptual_loss=PerceptualLoss(
+                tuple(args.perceptual_layers), layer_weights=args.perceptual_layer_weights, criterion="l1"
+            ),
             perceptual_weight=args.perceptual_weight,
             adversarial_weight=adversarial,
         )
+        layers = ", ".join(
+            f"{w:g} * {name}"
+            for name, w in zip(args.perceptual_layers, args.perceptual_layer_weights or [1.0] * len(args.perceptual_layers))
+        )
         losses = (
-            f"{args.pixel_weight} * L1 + {args.perceptual_weight} * VGG16 block5_conv3 L1 "
-            f"(torchvision ImageNet weights) + {adversarial} * BCE adversarial"
+            f"{args.pixel_weight} * L1 + {args.perceptual_weight} * VGG16 L1 feature loss ({layers}; "
+            f"torchvision ImageNet weights) + {adversarial} * BCE adversarial"
         )
     else:
         task = SRWGAN.from_preset(args.init)

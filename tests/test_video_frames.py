@@ -122,6 +122,40 @@ def test_unreadable_sources(tmp_path, tiny_video):
         VideoFrameDataset(videos=[tiny_video], hr_size=100)
 
 
+@pytest.fixture(scope="module")
+def damaged_video(tmp_path_factory):
+    """An MPEG-4 AVI of 30 noise frames with bytes overwritten in its middle third."""
+    import imageio_ffmpeg
+
+    folder = tmp_path_factory.mktemp("damaged")
+    path = folder / "clean.avi"
+    writer = imageio_ffmpeg.write_frames(str(path), (W, H), fps=10, codec="mpeg4", macro_block_size=1,
+                                         quality=None, output_params=["-q:v", "2"])
+    writer.send(None)
+    rng = np.random.default_rng(0)
+    for _ in range(FRAMES):
+        writer.send(rng.integers(0, 256, (H, W, 3), dtype=np.uint8))
+    writer.close()
+    data = bytearray(path.read_bytes())
+    rng = np.random.default_rng(1)
+    for k in range(len(data) // 3, 2 * len(data) // 3, 97):
+        data[k : k + 8] = rng.integers(0, 256, 8, dtype=np.uint8).tobytes()
+    damaged = folder / "damaged.avi"
+    damaged.write_bytes(bytes(data))
+    return damaged
+
+
+def test_damaged_video_gives_the_decodable_frames_with_a_warning(damaged_video):
+    frames, messages = read_video_frames(damaged_video, 0, FRAMES)
+    assert 0 < len(frames) <= FRAMES
+    assert messages  # ffmpeg's decoder errors, returned
+    with pytest.warns(UserWarning, match="damaged.avi"):
+        data = VideoFrameDataset(videos=[damaged_video], hr_size=16, batch_size=2, pool_size=FRAMES,
+                                 frames_per_read=FRAMES, seed=0)
+    lr, hr = data[0]
+    assert hr.shape == (2, 16, 16, 3) and np.isfinite(lr).all()
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

@@ -5,9 +5,9 @@ import functools
 
 import numpy as np
 
+from keras_vsr.inference.interpolate import DEFAULT_INTERPOLATOR_PRESET, colour_kwargs  # noqa: F401
 from keras_vsr.utils.images import from_float, to_float
 
-DEFAULT_INTERPOLATOR_PRESET = "ffc_interpolator_vimeo"
 DEFAULT_COLORIZER_PRESET = "grey2rgb_f16d3_291photos"
 
 PURPOSES = ("upscale", "interpolate", "colorize")
@@ -60,10 +60,7 @@ def middle_fn(interpolator):
 
     def middle(frame_a, frame_b):
         a, b = to_float(np.asarray(frame_a))[None], to_float(np.asarray(frame_b))[None]
-        kwargs = {}
-        if getattr(interpolator, "channels", 3) == 1 and a.shape[-1] == 3:
-            kwargs = {"colour": "per_channel"} if _takes(interpolator.predict_middle, "colour") else {}
-        out = np.asarray(interpolator.predict_middle(a, b, **kwargs))[0]
+        out = np.asarray(interpolator.predict_middle(a, b, **colour_kwargs(interpolator, a)))[0]
         return from_float(out.reshape(np.shape(frame_a)), np.uint8)
 
     return middle
@@ -80,9 +77,3 @@ def colorize_fn(colorizer):
         return np.concatenate([rgb, alpha], axis=-1) if alpha is not None else rgb
 
     return colorize
-
-
-def _takes(fn, name):
-    import inspect
-
-    return name in inspect.signature(fn).parameters

@@ -18,7 +18,6 @@ Middlebury PSNR/SSIM beside frame averaging), `training_log.csv` and a
 """
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -59,20 +58,9 @@ def parse_args(argv=None):
 
 
 def set_threads(threads):
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(threads))
-    os.environ.setdefault("TF_NUM_INTEROP_THREADS", str(threads))
-    import keras
+    from keras_vsr.utils.training import limit_cpu_threads
 
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    elif keras.backend.backend() == "torch":
-        import torch
-
-        torch.set_num_threads(threads)
+    limit_cpu_threads(threads)
 
 
 def main(argv=None):

@@ -73,19 +73,9 @@ def parse_args(argv=None):
 
 
 def set_threads(threads):
-    for var in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
-        os.environ[var] = str(threads)
-    import keras
+    from keras_vsr.utils.training import limit_cpu_threads
 
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    elif keras.backend.backend() == "torch":
-        import torch
-
-        torch.set_num_threads(threads)
+    limit_cpu_threads(threads)
 
 
 def make_loss(name, args):

@@ -1,5 +1,6 @@
 """Callbacks and settings shared by the training recipes in `tools/`."""
 
+import os
 import time
 from pathlib import Path
 
@@ -46,12 +47,22 @@ class StopAt(keras.callbacks.Callback):
 
 
 def limit_cpu_threads(threads):
-    """Run TensorFlow's CPU kernels on `threads` threads (0 or None: default).
+    """Run the backend's CPU kernels on `threads` threads (0 or None: default).
 
-    Other backends take `OMP_NUM_THREADS` from the environment.
+    Call it before the first model runs. Sets `OMP_NUM_THREADS` and
+    TensorFlow's thread variables (unless already set) for libraries that
+    read them later, and the TensorFlow or PyTorch thread counts directly.
     """
-    if threads and keras.backend.backend() == "tensorflow":
+    if not threads:
+        return
+    for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        os.environ.setdefault(var, str(threads))
+    if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
+    elif keras.backend.backend() == "torch":
+        import torch
+
+        torch.set_num_threads(threads)

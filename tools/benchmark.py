@@ -176,7 +176,7 @@ def yardstick_table(backends, frames, unet_preset, d2s_preset, psnr_every):
         args = [REPO / "tools", model, preset or "-", frames, psnr_every]
         rows.append((model, preset, backend, run(YARDSTICK_WORKER, args, backend or "tensorflow")))
     print(
-        f"\\nYardstick: {frames} frames 720x1280 -> 1080x1920 through SuperResolver.upscale (uint8, one frame "
+        f"\nYardstick: {frames} frames 720x1280 -> 1080x1920 through SuperResolver.upscale (uint8, one frame "
         f"at a time, after 1 warm-up frame), {os.cpu_count()} CPU cores; PSNR: held-out frames x1.5 "
         "(360x480 HR centre crops, Y, border 2)"
     )

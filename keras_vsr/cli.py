@@ -100,6 +100,10 @@ def _upscale_one(task, src, dst, args, progress):
     from keras_vsr.utils.imresize import imresize
 
     def upscale_frame(image, progress=None):
+        if args.size is not None:
+            return task.upscale(
+                image, tile=args.tile, tile_overlap=args.tile_overlap, progress=progress, size=args.size
+            )
         result = task.upscale(image, tile=args.tile, tile_overlap=args.tile_overlap, progress=progress)
         if args.scale is not None and args.scale != task.scale:
             h, w = image.shape[:2]
@@ -110,6 +114,8 @@ def _upscale_one(task, src, dst, args, progress):
     kind = _kind(src)
     try:
         if kind == "gif":
+            if args.size is not None:
+                raise CLIError("--size is for images and videos; give a GIF a --scale")
             from keras_vsr.io.gif import upscale_gif
 
             upscale_gif(src, dst, upscale_frame, args.scale or task.scale, progress=progress)
@@ -126,6 +132,17 @@ def _upscale_one(task, src, dst, args, progress):
     result = upscale_frame(image, progress)
     save_image_atomic(np.asarray(result), dst)
     return f"{w}x{h} -> {result.shape[1]}x{result.shape[0]}"
+
+
+def _parse_size(value):
+    """'WIDTHxHEIGHT' -> (height, width)."""
+    try:
+        width, height = (int(v) for v in value.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--size takes WIDTHxHEIGHT, e.g. 1920x1080. Received: {value}")
+    if width < 1 or height < 1:
+        raise argparse.ArgumentTypeError(f"--size must be positive. Received: {value}")
+    return height, width
 
 
 def _parse_tile(value):
@@ -197,6 +214,8 @@ def _load(preset, purpose):
 def cmd_upscale(args):
     if args.scale is not None and args.scale <= 0:
         raise CLIError(f"--scale must be positive. Received: {args.scale}")
+    if args.scale is not None and args.size is not None:
+        raise CLIError("give --scale or --size, not both")
     _run(args, "upscale", lambda: _load_task(args.preset),
          lambda task, src, dst, progress: _upscale_one(task, src, dst, args, progress))
 
@@ -317,6 +336,7 @@ def build_parser():
     up.add_argument("output", help="the result file, or a folder when INPUT is one")
     up.add_argument("--preset", default=DEFAULT_PRESET)
     up.add_argument("--scale", type=float, help="output scale; differs from the model's by a bicubic resize")
+    up.add_argument("--size", type=_parse_size, help="output size WIDTHxHEIGHT, e.g. 1920x1080 (images, videos)")
     up.add_argument("--max-pixels", type=int, default=None, help="refuse larger inputs (default 40,000,000)")
     up.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
     up.add_argument("--tile", type=_parse_tile, default="auto", help="tile size in LR pixels, 'auto' (default) or 'none'")

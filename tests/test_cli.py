@@ -215,3 +215,14 @@ def test_backend_option_chooses_the_keras_backend(tmp_path, photo, tiny_preset):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "on jax" in result.stdout.splitlines()[-1]
     assert Image.open(out).size == (64, 48)
+
+
+def test_upscale_to_a_given_size(tmp_path, photo, tiny_preset, capsys):
+    out = tmp_path / "sized.png"
+    assert run(capsys, "upscale", photo, out, "--preset", tiny_preset, "--size", "50x30")[0] == 0
+    assert Image.open(out).size == (50, 30)
+    code, _, err = run(capsys, "upscale", photo, tmp_path / "x.png", "--preset", tiny_preset,
+                       "--size", "50x30", "--scale", 2)
+    assert code == 2 and "not both" in err
+    with pytest.raises(SystemExit):
+        main(["upscale", str(photo), str(tmp_path / "y.png"), "--size", "fifty"])

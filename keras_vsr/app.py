@@ -487,9 +487,10 @@ def _collect_presets(extra):
     """`({key: preset identifier}, {key: scale})` for the built-in SR presets and `extra`."""
     presets, scales = {}, {}
     for entry in list_presets():
-        if entry.get("scale"):
+        scale = _offered_scale(entry.get("scale"))
+        if scale:
             presets[entry["name"]] = entry["name"]
-            scales[entry["name"]] = int(entry["scale"])
+            scales[entry["name"]] = scale
     for preset in extra:
         identifier = check_preset(preset)
         if identifier in presets.values():
@@ -505,6 +506,22 @@ def _collect_presets(extra):
             "passed. Pass preset folders, e.g. presets=['path/to/preset']."
         )
     return presets, scales
+
+
+# Largest output scale offered for presets that take any scale (U-Net SR).
+ANY_SCALE_MAXIMUM = 4
+
+
+def _offered_scale(scale):
+    """The largest output scale the app offers for a preset whose metadata
+    gives `scale`, or None for presets the app does not offer: those that do
+    not enlarge by a whole factor of at least 2 (interpolators, colourisers,
+    fixed-size models)."""
+    if scale == "any":
+        return ANY_SCALE_MAXIMUM
+    if isinstance(scale, (int, float)) and not isinstance(scale, bool) and scale >= 2 and scale == int(scale):
+        return int(scale)
+    return None
 
 
 def _folder_scale(folder):
@@ -545,6 +562,8 @@ def _upscaler(model, scale):
     """
     from keras_vsr.utils.imresize import imresize
 
+    if getattr(model.backbone, "resize_input", False):
+        return lambda image: model.upscale(image, size=_scaled_size(image.shape, scale))
     if scale == model.scale:
         return model.upscale
 

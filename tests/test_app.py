@@ -281,3 +281,18 @@ def test_frame_rate_needs_an_interpolator(tiny_preset, tmp_path):
     plain = AppHandlers([tiny_preset], interpolator=None)
     with pytest.raises(gr.Error, match="No frame-interpolation preset"):
         plain.upscale_gif(str(write_gif(tmp_path / "a.gif")), "tiny_x4", 2, frame_rate=2)
+
+
+def test_only_whole_or_any_scale_upscalers_are_offered(photo):
+    from keras_vsr.app import _offered_scale
+    from keras_vsr.presets import list_presets
+
+    assert [_offered_scale(s) for s in (4, 2.0, "any", 1, 1.5, None, True)] == [4, 2, 4, None, None, None, None]
+    names = {p["name"]: p for p in list_presets()}
+    if "unet_sr_f32_frames291photos_any" not in names:
+        pytest.skip("the U-Net preset is not installed")
+    handlers = AppHandlers()
+    assert handlers.scales["unet_sr_f32_frames291photos_any"] == 4
+    assert not {n for n, p in names.items() if p.get("scale") in (1, 1.5, None)} & set(handlers.presets)
+    _, download, _ = handlers.upscale_image(str(photo), "unet_sr_f32_frames291photos_any", 1.5)
+    assert Image.open(download).size == (24, 18)

@@ -262,7 +262,7 @@ def main(argv=None):
     set_threads(args.threads)
     import time
 
-    from train_srresnet import WallClock
+    from keras_vsr.utils.training import WallClock
 
     from keras_vsr.data import VideoFrameDataset, read_video_frames
     from keras_vsr.losses import L1Loss, MSELoss

@@ -57,15 +57,11 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def set_threads(threads):
-    from keras_vsr.utils.training import limit_cpu_threads
-
-    limit_cpu_threads(threads)
-
-
 def main(argv=None):
     args = parse_args(argv)
-    set_threads(args.threads)
+    from keras_vsr.utils.training import limit_cpu_threads
+
+    limit_cpu_threads(args.threads)
     import keras
 
     from keras_vsr.data.interpolation import TripletDataset

@@ -72,12 +72,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def set_threads(threads):
-    from keras_vsr.utils.training import limit_cpu_threads
-
-    limit_cpu_threads(threads)
-
-
 def make_loss(name, args):
     from keras_vsr.losses import MaxEntropyLoss, MSELoss, MSESSIMLoss
 
@@ -469,7 +463,9 @@ comparable.) Measured by {how}.
 
 def main(argv=None):
     args = parse_args(argv)
-    set_threads(args.threads)
+    from keras_vsr.utils.training import limit_cpu_threads
+
+    limit_cpu_threads(args.threads)
     sys.path.insert(0, str(REPO / "tools"))
     if args.command == "compare":
         run_compare(args)

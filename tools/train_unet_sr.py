@@ -47,13 +47,10 @@ DEFAULT_SCALES = [2, 2, 2, 3, 4, 4, 1.25, 1.5, 2.5, 3.5]
 
 
 def set_threads(threads):
-    """Limit the TensorFlow backend to `threads` threads (call before building models)."""
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
+    """Limit the backend to `threads` CPU threads (call before building models)."""
+    from keras_vsr.utils.training import limit_cpu_threads
 
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    limit_cpu_threads(threads)
 
 
 def parse_deadline(text):
@@ -212,7 +209,7 @@ def main(argv=None):
     set_threads(args.threads)
     import time
 
-    from train_srresnet import WallClock
+    from keras_vsr.utils.training import WallClock
 
     from keras_vsr.data import VideoFrameDataset
     from keras_vsr.losses import CharbonnierLoss, L1Loss, MSELoss

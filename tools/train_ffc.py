@@ -110,39 +110,30 @@ def main(argv=None):
                 logs["middlebury_psnr"] = result["mean"]["psnr"]
                 logs["middlebury_ssim"] = result["mean"]["ssim"]
 
-    wall_path = run_dir / "wall_seconds.txt"
+    from keras_vsr.utils.training import WallClock
 
-    class WallClock(keras.callbacks.Callback):
-        """Cumulative training seconds across resumes; stops at --max-minutes."""
+    clock = WallClock(run_dir / "wall_seconds.txt", args.max_minutes and args.max_minutes * 60)
 
-        def __init__(self):
-            super().__init__()
-            self.total = float(wall_path.read_text()) if wall_path.exists() else 0.0
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.time()
+    class StepCount(keras.callbacks.Callback):
+        """Logs the steps done and keeps them in the run folder."""
 
         def on_epoch_end(self, epoch, logs=None):
-            self.total += time.time() - self.start
-            wall_path.write_text(str(self.total))
+            steps = (epoch + 1) * args.steps_per_epoch
             if logs is not None:
-                logs["wall_seconds"] = self.total
-                logs["steps"] = (epoch + 1) * args.steps_per_epoch
-            (run_dir / "steps_done.txt").write_text(str((epoch + 1) * args.steps_per_epoch))
-            if args.max_minutes and self.total >= args.max_minutes * 60:
-                print(f"stopping: {self.total:.0f} s of training reached --max-minutes", flush=True)
-                self.model.stop_training = True
+                logs["steps"] = steps
+            (run_dir / "steps_done.txt").write_text(str(steps))
 
     epochs = args.steps // args.steps_per_epoch
     callbacks = [
         keras.callbacks.BackupAndRestore(str(run_dir / "backup"), delete_checkpoint=False),
-        WallClock(),
+        clock,
+        StepCount(),
         Validation(),
         keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=True),
     ]
     stop_file = run_dir / "steps_done.txt"
     done = int(stop_file.read_text()) if stop_file.exists() else 0
-    if not (args.max_minutes and wall_path.exists() and float(wall_path.read_text()) >= args.max_minutes * 60):
+    if not clock.exhausted:
         task.fit(data, epochs=epochs, callbacks=callbacks, verbose=2)
     else:  # training time already used up: restore the last checkpoint only
         restore = keras.callbacks.BackupAndRestore(str(run_dir / "backup"), delete_checkpoint=False)
@@ -164,7 +155,7 @@ def main(argv=None):
             "scenes": {r["name"]: {k: round(v, 4) for k, v in r.items() if k != "name"} for r in result["rows"]},
             "eval_seconds_12_scenes": round(seconds, 1),
         }
-    wall = float(wall_path.read_text()) if wall_path.exists() else 0.0
+    wall = clock.total
     if (run_dir / "log.csv").exists():
         (preset_dir / "training_log.csv").write_text((run_dir / "log.csv").read_text())
     training = {

@@ -31,7 +31,6 @@ import os
 import platform
 import shutil
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,6 +53,10 @@ def parse_args(argv=None):
     p.add_argument("--lstm-filters", type=int, default=32)
     p.add_argument("--lstm-kernel", type=int, default=3)
     p.add_argument("--num-frames", type=int, default=2)
+    p.add_argument(
+        "--motion-compensation", action="store_true",
+        help="interpolator: warp the central frames along optical flow first (pyramidal Lucas-Kanade)",
+    )
     p.add_argument("--max-spacing", type=int, default=2)
     p.add_argument("--depth", type=int, default=3, help="colouriser down/up steps")
     p.add_argument("--crop", type=int, default=64)
@@ -91,7 +94,7 @@ def build_interpolator(args):
 
     backbone = ConvLSTMInterpolatorBackbone(
         num_frames=args.num_frames, filters=args.filters, lstm_filters=args.lstm_filters,
-        kernel_size=args.lstm_kernel, channels=1
+        kernel_size=args.lstm_kernel, channels=1, motion_compensation=args.motion_compensation,
     )
     return ConvLSTMInterpolator(backbone)
 
@@ -167,55 +170,19 @@ def baseline_predict(model_kind):
 def train(task, train_data, val_data, loss, args, run_dir, steps):
     import keras
 
-    WallClock, StopAfter = _callbacks()
+    from keras_vsr.utils.training import WallClock
+
     schedule = keras.optimizers.schedules.CosineDecay(args.lr, steps, alpha=0.05)
     task.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss)
     epochs = max(1, steps // args.steps_per_epoch)
     run_dir.mkdir(parents=True, exist_ok=True)
     callbacks = [
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-        WallClock(run_dir / "wall_seconds.txt"),
+        WallClock(run_dir / "wall_seconds.txt", args.max_minutes and args.max_minutes * 60),
         keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=True),
     ]
-    if args.max_minutes:
-        callbacks.append(StopAfter(run_dir / "wall_seconds.txt", args.max_minutes * 60))
     task.fit(train_data, validation_data=val_data, epochs=epochs, callbacks=callbacks, verbose=2)
     return read_log(run_dir)
-
-
-def _callbacks():
-    """The callback classes (defined after Keras is loaded and threads are set)."""
-    import keras
-
-    class WallClock(keras.callbacks.Callback):
-        """Adds cumulative training seconds (across resumes) to the logs."""
-
-        def __init__(self, path):
-            super().__init__()
-            self.path = path
-            self.total = float(path.read_text()) if path.exists() else 0.0
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.time()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.total += time.time() - self.start
-            self.path.write_text(str(self.total))
-            if logs is not None:
-                logs["wall_seconds"] = self.total
-
-    class StopAfter(keras.callbacks.Callback):
-        """Stops training at the end of the epoch that passes `seconds`."""
-
-        def __init__(self, path, seconds):
-            super().__init__()
-            self.path, self.seconds = path, seconds
-
-        def on_epoch_end(self, epoch, logs=None):
-            if self.path.exists() and float(self.path.read_text()) >= self.seconds:
-                self.model.stop_training = True
-
-    return WallClock, StopAfter
 
 
 def read_log(run_dir):
@@ -242,6 +209,15 @@ def middlebury_grey(task, folder=SHARED / "video" / "bench" / "middlebury_others
     mean = {"psnr": m["psnr"], "ssim": m["ssim"], "avg_psnr": m["average_psnr"], "avg_ssim": m["average_ssim"]}
     how = "`keras_vsr.evaluation_interpolation.evaluate_interpolation(task.predict_middle, ..., grey=True)`"
     return {"per_scene": per_scene, "mean": mean}, how
+
+
+def middlebury_rgb_per_channel(task, folder=SHARED / "video" / "bench" / "middlebury_others"):
+    """RGB PSNR / SSIM on Middlebury-other with R, G and B each interpolated as grey."""
+    from keras_vsr.evaluation_interpolation import evaluate_interpolation
+
+    return evaluate_interpolation(
+        lambda a, b: task.predict_middle(a, b, colour="per_channel"), folder, grey=False
+    )["mean"]
 
 
 def run_compare(args):
@@ -413,7 +389,11 @@ def finish_preset(args, task, rows, wall, data_desc):
     if args.command == "interpolator":
         result, how = middlebury_grey(task)
         m = result["mean"]
-        metrics = {"Middlebury-other (grey)": {k: round(v, 4) for k, v in m.items()}}
+        rgb = middlebury_rgb_per_channel(task)
+        metrics = {
+            "Middlebury-other (grey)": {k: round(v, 4) for k, v in m.items()},
+            "Middlebury-other (RGB, per channel)": {k: round(v, 4) for k, v in rgb.items()},
+        }
         rows_md = "\n".join(
             f"| {s} | {r['psnr']:.2f} / {r['ssim']:.4f} | {r['avg_psnr']:.2f} / {r['avg_ssim']:.4f} |"
             for s, r in result.get("per_scene", {}).items()
@@ -429,10 +409,26 @@ comparable.) Measured by {how}.
 |---|---|---|
 {rows_md}
 | **mean** | **{m['psnr']:.2f} / {m['ssim']:.4f}** | **{m['avg_psnr']:.2f} / {m['avg_ssim']:.4f}** |
+
+On RGB, interpolating R, G and B each as a grey frame
+(`predict_middle(a, b, colour="per_channel")`), Middlebury-other gives
+{rgb['psnr']:.2f} dB / {rgb['ssim']:.4f} beside frame averaging {rgb['average_psnr']:.2f} / {rgb['average_ssim']:.4f}
+(measured with `evaluate_interpolation(lambda a, b: task.predict_middle(a, b, colour="per_channel"), ..., grey=False)`,
+the protocol of `tools/evaluate_interpolation.py`).
 """
+        if args.motion_compensation:
+            head = (
+                "motion-compensated: both frames warped to the middle along pyramidal Lucas-Kanade optical flow, "
+                "then a shared conv encoder, forward + backward ConvLSTM at 1/4 resolution and a transposed-conv "
+                "decoder with skips predict a blend mask and a residual"
+            )
+        else:
+            head = (
+                "shared conv encoder, forward + backward ConvLSTM at 1/4 resolution, "
+                "transposed-conv decoder with skips, residual on frame averaging"
+            )
         description = (
-            f"Grey frame interpolator: shared conv encoder, forward + backward ConvLSTM at 1/4 resolution, "
-            f"transposed-conv decoder with skips, residual on frame averaging; {loss_label(args.loss, args)}; "
+            f"Grey frame interpolator, {head}; {loss_label(args.loss, args)}; "
             f"trained on CPU on Vimeo-90K septuplets, a 40-frame sequence and clips. Middlebury-other grey PSNR "
             f"{m['psnr']:.2f} dB (frame averaging {m['avg_psnr']:.2f} dB)."
         )

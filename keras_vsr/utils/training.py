@@ -13,12 +13,20 @@ class WallClock(keras.callbacks.Callback):
     Args:
         path: file holding the running total; read at start, rewritten after
             every epoch.
+        max_seconds: optional budget: `fit` stops after the epoch that
+            brings the total to `max_seconds` or beyond. Default None.
     """
 
-    def __init__(self, path):
+    def __init__(self, path, max_seconds=None):
         super().__init__()
         self.path = Path(path)
+        self.max_seconds = max_seconds
         self.total = float(self.path.read_text()) if self.path.exists() else 0.0
+
+    @property
+    def exhausted(self):
+        """True when the budget is already spent (nothing left to train)."""
+        return bool(self.max_seconds) and self.total >= self.max_seconds
 
     def on_epoch_begin(self, epoch, logs=None):
         self.start = time.time()
@@ -28,6 +36,9 @@ class WallClock(keras.callbacks.Callback):
         self.path.write_text(str(self.total))
         if logs is not None:
             logs["wall_seconds"] = self.total
+        if self.exhausted:
+            print(f"stopping: {self.total:.0f} s of training reached the budget", flush=True)
+            self.model.stop_training = True
 
 
 class StopAt(keras.callbacks.Callback):

@@ -24,7 +24,8 @@ class ConvLSTMInterpolator(Task):
 
     The model maps `(batch, num_frames, h, w, channels)` float frames in
     [0, 1] to the middle frame `(batch, h, w, channels)`; `h` and `w` must
-    be multiples of 4. `predict_middle` takes any frame size and colour
+    be multiples of `backbone.size_multiple` (4, or 16 with motion
+    compensation). `predict_middle` takes any frame size and colour
     layout.
 
     Args:
@@ -77,7 +78,7 @@ class ConvLSTMInterpolator(Task):
         Args:
             frames_a: float array `(batch, h, w, c)` in [0, 1] (uint8 is
                 accepted too), the earlier frames; any `h, w >= 1` (the
-                frames are mirror-padded to multiples of 4 and the result
+                frames are mirror-padded to multiples of `size_multiple` and the result
                 cropped back).
             frames_b: the later frames, same shape as `frames_a`.
             batch_size: int >= 1, frames per network call. Default 8.

@@ -150,3 +150,21 @@ def test_warped_mean_beats_frame_averaging_on_middlebury(tmp_path):
     assert [row["name"] for row in result["rows"]] == ["Grove2", "Urban2"]
     for row in result["rows"]:
         assert row["psnr"] > row["average_psnr"] + 5.0, row
+
+
+def test_motion_compensated_ffc_interpolator_starts_at_the_warped_mean(tmp_path):
+    from keras_vsr.models import FFCInterpolator, FFCInterpolatorBackbone
+
+    at = _texture(32, 48, seed=3)
+    first, second = _frame(at, 32, 48), _frame(at, 32, 48, -5.0, 2.0)
+    kwargs = {"channels": 1, "filters": 8, "num_levels": 1, "latent_channels": 2, "seed": 0}
+    backbone = FFCInterpolatorBackbone(**kwargs, motion_compensation=True, flow_levels=3)
+    assert backbone.size_multiple == 4
+    out = to_numpy(backbone({"frames_a": first, "frames_b": second})["middle"])
+    a_mid, b_mid = (to_numpy(x) for x in MidpointAlignment(levels=3)([first, second]))
+    np.testing.assert_allclose(out, 0.5 * (a_mid + b_mid), atol=1e-5)
+    backbone.save_to_preset(str(tmp_path / "ffc_mc"))
+    loaded = FFCInterpolator.from_preset(str(tmp_path / "ffc_mc"))
+    assert loaded.backbone.motion_compensation and loaded.backbone.flow_levels == 3
+    middle = loaded.predict_middle(first[:, :30, :45], second[:, :30, :45])  # padded to 4
+    assert middle.shape == (1, 30, 45, 1)

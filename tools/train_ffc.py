@@ -38,6 +38,10 @@ def parse_args(argv=None):
     p.add_argument("--levels", type=int, default=2)
     p.add_argument("--latent", type=int, default=8)
     p.add_argument("--global-ratio", type=float, default=0.5)
+    p.add_argument(
+        "--motion-compensation", action="store_true",
+        help="warp both frames to the middle along optical flow first (pyramidal Lucas-Kanade)",
+    )
     p.add_argument("--crop", type=int, default=64)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--max-spacing", type=int, default=2)
@@ -81,6 +85,7 @@ def main(argv=None):
         latent_channels=args.latent,
         global_ratio=args.global_ratio,
         seed=args.seed,
+        motion_compensation=args.motion_compensation,
     )
     task = FFCInterpolator(backbone, compile=False)
     schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.steps, alpha=0.01)
@@ -192,7 +197,10 @@ def write_card(preset_dir, name, backbone, metrics, training):
     config = backbone.get_config()
     description = (
         f"FFC VAE frame interpolator ({'grey' if backbone.channels == 1 else 'RGB'}, {config['num_levels']} "
-        f"levels, {config['filters']} filters), trained on CPU on {', '.join(Path(d).name for d in training['data'])}."
+        f"levels, {config['filters']} filters"
+        + (", motion-compensated: both frames warped to the middle along pyramidal Lucas-Kanade flow first"
+           if config.get("motion_compensation") else "")
+        + f"), trained on CPU on {', '.join(Path(d).name for d in training['data'])}."
     )
     metadata.update(
         {

@@ -2,6 +2,7 @@ import keras
 from keras import ops
 
 from keras_vsr.layers.fourier_unit import FFCBlock
+from keras_vsr.layers.optical_flow import MidpointAlignment
 from keras_vsr.models.backbone import SRBackbone
 from keras_vsr.utils.serialization import register
 
@@ -72,6 +73,12 @@ class FFCInterpolatorBackbone(SRBackbone):
     also traces with unknown frame sizes); a 3x3 conv to `channels` whose output is
     added to the average of the two frames (it starts as frame averaging).
 
+    With `motion_compensation=True` the two frames are first warped to the
+    middle instant along dense optical flow (`MidpointAlignment`: pyramidal
+    Lucas-Kanade, no weights) and everything above works on the warped
+    frames: the output starts as their mean. Frame sides must then also be
+    multiples of `2 ** (flow_levels - 1)`.
+
     The FFC blocks read their global channels as two time steps, so their
     spectral branch transforms over height, width and time (see
     `keras_vsr.layers.FourierUnit`).
@@ -90,6 +97,10 @@ class FFCInterpolatorBackbone(SRBackbone):
         global_ratio: float in (0, 1), share of spectral channels in the FFC
             blocks. Default 0.5.
         seed: int or None, seed of the latent sampling. Default None.
+        motion_compensation: bool, warp the frames along optical flow first
+            (see above). Default False.
+        flow_levels: int >= 1, pyramid levels of the flow estimate. Default 5.
+        flow_iterations: int >= 1, flow updates per pyramid level. Default 3.
         dtype: dtype policy for the layers.
     """
 
@@ -101,6 +112,9 @@ class FFCInterpolatorBackbone(SRBackbone):
         latent_channels=8,
         global_ratio=0.5,
         seed=None,
+        motion_compensation=False,
+        flow_levels=5,
+        flow_iterations=3,
         dtype=None,
         **kwargs,
     ):
@@ -126,6 +140,10 @@ class FFCInterpolatorBackbone(SRBackbone):
 
         frames_a = keras.Input(shape=(None, None, channels), name="frames_a")
         frames_b = keras.Input(shape=(None, None, channels), name="frames_b")
+        inputs = {"frames_a": frames_a, "frames_b": frames_b}
+        if motion_compensation:
+            align = MidpointAlignment(flow_levels, flow_iterations, dtype=dtype, name="align")
+            frames_a, frames_b = align([frames_a, frames_b])
         stacked = keras.layers.Concatenate(dtype=dtype, name="stack_frames")([frames_a, frames_b])
 
         # Encoder.
@@ -158,7 +176,7 @@ class FFCInterpolatorBackbone(SRBackbone):
         middle = keras.layers.Add(dtype=dtype, name="middle")([average, residual])
 
         super().__init__(
-            inputs={"frames_a": frames_a, "frames_b": frames_b},
+            inputs=inputs,
             outputs={"middle": middle, "mean": mean, "log_var": log_var},
             dtype=dtype,
             **kwargs,
@@ -169,10 +187,16 @@ class FFCInterpolatorBackbone(SRBackbone):
         self.latent_channels = latent_channels
         self.global_ratio = global_ratio
         self.seed = seed
+        self.motion_compensation = bool(motion_compensation)
+        self.flow_levels = int(flow_levels)
+        self.flow_iterations = int(flow_iterations)
 
     @property
     def size_multiple(self):
-        """Frame sides must be multiples of this (`2 ** num_levels`)."""
+        """Frame sides must be multiples of this (`2 ** num_levels`, and
+        `2 ** (flow_levels - 1)` with motion compensation)."""
+        if self.motion_compensation:
+            return max(2**self.num_levels, 2 ** (self.flow_levels - 1))
         return 2**self.num_levels
 
     def get_config(self):
@@ -185,6 +209,9 @@ class FFCInterpolatorBackbone(SRBackbone):
                 "latent_channels": self.latent_channels,
                 "global_ratio": self.global_ratio,
                 "seed": self.seed,
+                "motion_compensation": self.motion_compensation,
+                "flow_levels": self.flow_levels,
+                "flow_iterations": self.flow_iterations,
             }
         )
         return config

@@ -125,7 +125,7 @@ import numpy as np
 sys.path.insert(0, sys.argv[1])
 from train_depth2space import evaluate_frames, held_out_frames
 from keras_vsr.models import Depth2SpaceBackbone, SuperResolver
-from keras_vsr.models.unet_sr import bicubic_resize
+from keras_vsr.utils.imresize import bicubic_resize
 from keras_vsr.utils.images import from_float, to_float
 model, preset, frames, every = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 held = held_out_frames()

@@ -9,7 +9,7 @@ from keras_vsr.losses import L1Loss
 from keras_vsr.metrics import PSNR, SSIM
 from keras_vsr.models.backbone import SRBackbone
 from keras_vsr.models.task import Task
-from keras_vsr.models.unet_sr.unet_sr_backbone import bicubic_resize
+from keras_vsr.utils.imresize import bicubic_resize
 from keras_vsr.utils.images import from_float, split_alpha, to_float, merge_alpha
 from keras_vsr.utils.serialization import register
 

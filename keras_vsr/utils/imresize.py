@@ -90,3 +90,51 @@ def imresize(image, scale=None, output_shape=None, antialias=True):
         info = np.iinfo(image.dtype)
         out = np.clip(np.round(out), info.min, info.max).astype(image.dtype)
     return out
+
+
+def resize_taps(in_length, out_length, antialias=True):
+    """The non-zero entries of `resize_matrix` row by row.
+
+    Returns `(indices, weights)`, each `(out_length, taps)`: output pixel `o`
+    is `sum_t weights[o, t] * input[indices[o, t]]` (rows with fewer taps are
+    padded with index 0 and weight 0). A handful of taps per pixel instead
+    of a dense matrix, for resizing large frames.
+    """
+    matrix = resize_matrix(in_length, out_length, antialias=antialias)
+    taps = max(1, int((matrix != 0).sum(axis=1).max()))
+    indices = np.zeros((out_length, taps), "int32")
+    weights = np.zeros((out_length, taps), "float32")
+    for o in range(out_length):
+        nz = np.nonzero(matrix[o])[0]
+        indices[o, : len(nz)] = nz
+        weights[o, : len(nz)] = matrix[o, nz]
+    return indices, weights
+
+
+def bicubic_resize(image, size):
+    """MATLAB-bicubic resize of a float image `(h, w, c)` to `size = (h2, w2)`.
+
+    The numbers of `imresize(image, output_shape=size)` (antialiased when
+    shrinking), computed in float32 from the few non-zero taps per output
+    pixel (`resize_taps`) instead of dense matrices, so 720p -> 1080p takes
+    tens of milliseconds.
+
+    Args:
+        image: float array `(h, w, c)`.
+        size: pair of ints `(h2, w2)`.
+
+    Returns:
+        float32 array `(h2, w2, c)`, not clipped.
+    """
+    image = np.asarray(image, dtype="float32")
+    out_h, out_w = int(size[0]), int(size[1])
+    if out_h < 1 or out_w < 1:
+        raise ValueError(f"`size` must be positive. Received: size={tuple(size)}")
+    x = image
+    if out_h != x.shape[0]:
+        idx, wts = resize_taps(x.shape[0], out_h)
+        x = sum(wts[:, t, None, None] * x[idx[:, t]] for t in range(idx.shape[1]))
+    if out_w != x.shape[1]:
+        idx, wts = resize_taps(x.shape[1], out_w)
+        x = sum(wts[None, :, t, None] * x[:, idx[:, t]] for t in range(idx.shape[1]))
+    return np.asarray(x, dtype="float32")

@@ -37,7 +37,7 @@ from keras import ops
 
 from keras_vsr.layers.pixel_shuffle import depth_to_space
 from keras_vsr.models.backbone import SRBackbone
-from keras_vsr.utils.imresize import resize_matrix
+from keras_vsr.utils.imresize import resize_taps
 from keras_vsr.utils.serialization import register
 
 
@@ -131,7 +131,7 @@ class FixedBicubicResize(keras.layers.Layer):
 
     Separable: along each axis, output pixel `o` is `sum_t weights[o, t] *
     input[indices[o, t]]`, with the taps of `keras_vsr.utils.imresize.
-    resize_matrix` (antialiased when shrinking). The same numbers as
+    resize_taps` (antialiased when shrinking). The same numbers as
     `imresize(x, output_shape=target_size)` on float input.
 
     Args:
@@ -144,26 +144,14 @@ class FixedBicubicResize(keras.layers.Layer):
         self.target_size = _pair(target_size, "target_size")
         self.antialias = bool(antialias)
 
-    @staticmethod
-    def _taps(n_in, n_out, antialias):
-        matrix = resize_matrix(n_in, n_out, antialias=antialias)
-        taps = max(1, int((matrix != 0).sum(axis=1).max()))
-        indices = np.zeros((n_out, taps), "int32")
-        weights = np.zeros((n_out, taps), "float32")
-        for o in range(n_out):
-            nz = np.nonzero(matrix[o])[0]
-            indices[o, : len(nz)] = nz
-            weights[o, : len(nz)] = matrix[o, nz]
-        return indices, weights
-
     def build(self, input_shape):
         h, w = input_shape[1], input_shape[2]
         if h is None or w is None:
             raise ValueError(
                 f"FixedBicubicResize needs a known input height and width. Received input_shape={tuple(input_shape)}"
             )
-        self._rows = self._taps(h, self.target_size[0], self.antialias)
-        self._cols = self._taps(w, self.target_size[1], self.antialias)
+        self._rows = resize_taps(h, self.target_size[0], self.antialias)
+        self._cols = resize_taps(w, self.target_size[1], self.antialias)
         self.built = True
 
     @staticmethod

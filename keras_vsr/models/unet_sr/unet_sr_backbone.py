@@ -20,50 +20,8 @@ import keras
 from keras import ops
 
 from keras_vsr.models.backbone import SRBackbone
-from keras_vsr.utils.imresize import resize_matrix
+from keras_vsr.utils.imresize import bicubic_resize  # noqa: F401 (re-exported)
 from keras_vsr.utils.serialization import register
-
-
-def _axis_taps(n_in, n_out):
-    """Non-zero columns of MATLAB's bicubic resize matrix: `(indices, weights)`, each `(n_out, taps)`."""
-    matrix = resize_matrix(n_in, n_out, antialias=True)
-    taps = max(1, int((matrix != 0).sum(axis=1).max()))
-    indices = np.zeros((n_out, taps), "int64")
-    weights = np.zeros((n_out, taps), "float32")
-    for o in range(n_out):
-        nz = np.nonzero(matrix[o])[0]
-        indices[o, : len(nz)] = nz
-        weights[o, : len(nz)] = matrix[o, nz]
-    return indices, weights
-
-
-def bicubic_resize(image, size):
-    """MATLAB-bicubic resize of a float image `(h, w, c)` to `size = (h2, w2)`.
-
-    The numbers of `keras_vsr.utils.imresize.imresize(image, output_shape=
-    size)` (antialiased when shrinking), computed in float32 from the few
-    non-zero taps per output pixel instead of dense matrices, so 720p ->
-    1080p takes tens of milliseconds.
-
-    Args:
-        image: float array `(h, w, c)`.
-        size: pair of ints `(h2, w2)`.
-
-    Returns:
-        float32 array `(h2, w2, c)`, not clipped.
-    """
-    image = np.asarray(image, dtype="float32")
-    out_h, out_w = int(size[0]), int(size[1])
-    if out_h < 1 or out_w < 1:
-        raise ValueError(f"`size` must be positive. Received: size={tuple(size)}")
-    x = image
-    if out_h != x.shape[0]:
-        idx, wts = _axis_taps(x.shape[0], out_h)
-        x = sum(wts[:, t, None, None] * x[idx[:, t]] for t in range(idx.shape[1]))
-    if out_w != x.shape[1]:
-        idx, wts = _axis_taps(x.shape[1], out_w)
-        x = sum(wts[None, :, t, None] * x[:, idx[:, t]] for t in range(idx.shape[1]))
-    return np.asarray(x, dtype="float32")
 
 
 def _mirror_indices(n, total):

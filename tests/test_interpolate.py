@@ -187,5 +187,5 @@ def test_load_interpolator_from_a_preset_folder(tmp_path):
     FFCInterpolatorBackbone(filters=8, num_levels=1, latent_channels=2).save_to_preset(str(tmp_path / "ffc"))
     assert isinstance(load_interpolator(str(tmp_path / "ffc")), FFCInterpolator)
     SRResNetBackbone(num_blocks=1, filters=8).save_to_preset(str(tmp_path / "sr"))
-    with pytest.raises(ValueError, match="not a frame interpolator"):
+    with pytest.raises(ValueError, match="made to upscale, not to interpolate"):
         load_interpolator(str(tmp_path / "sr"))

@@ -7,7 +7,6 @@ Frames are converted to float a chunk of pairs at a time, so a long clip
 (even a generator of frames) never needs all its frames as float.
 """
 
-import functools
 import numbers
 import os
 
@@ -20,41 +19,21 @@ DEFAULT_INTERPOLATOR_PRESET = "conv_lstm_interpolator_f16_vimeo_grey"
 FACTORS = (2, 4)
 
 
-def _task_classes():
-    import keras_vsr.models  # noqa: F401  (registers every family)
-    from keras_vsr.models.task import Task
-
-    found, stack = [], [Task]
-    while stack:
-        cls = stack.pop()
-        for sub in cls.__subclasses__():
-            stack.append(sub)
-            if hasattr(sub, "predict_middle"):
-                found.append(sub)
-    return found
-
-
-@functools.lru_cache(maxsize=4)
 def load_interpolator(preset=DEFAULT_INTERPOLATOR_PRESET):
     """The interpolator task of a preset (name, local folder or `hf://` handle), cached.
 
-    The preset's backbone class picks the task class (`FFCInterpolatorBackbone`
+    `keras_vsr.inference.tasks.load_task(preset, "interpolate")`: the
+    preset's backbone class picks the task class (`FFCInterpolatorBackbone`
     -> `FFCInterpolator`, `ConvLSTMInterpolatorBackbone` ->
-    `ConvLSTMInterpolator`, ...).
+    `ConvLSTMInterpolator`).
 
     Raises:
-        ValueError: unknown preset, or a preset that is not an interpolator.
+        ValueError: unknown preset, or a preset that is not an interpolator
+            (the message names the built-in presets that are).
     """
-    from keras_vsr.models.backbone import SRBackbone
+    from keras_vsr.inference.tasks import load_task
 
-    backbone = SRBackbone.from_preset(preset)
-    for task_cls in _task_classes():
-        if type(backbone) is task_cls.backbone_cls:
-            return task_cls(backbone, compile=False)
-    raise ValueError(
-        f"Preset '{preset}' holds a {type(backbone).__name__}, which is not a frame "
-        "interpolator (no task with `predict_middle` takes it)."
-    )
+    return load_task(preset, "interpolate")
 
 
 def _resolve_model(model):

@@ -31,7 +31,6 @@ Training resumes from `--run-dir` (BackupAndRestore); `--deadline HH:MM`
 import argparse
 import json
 import os
-import platform
 import sys
 from pathlib import Path
 
@@ -41,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
 
-from train_unet_sr import CLIPS, DATA, REPO, DeadlineStop, parse_deadline, set_threads  # noqa: E402
+from train_unet_sr import CLIPS, DATA, REPO, fit_sr_task, set_threads, start_run, training_facts  # noqa: E402
 
 TRAIN_VIDEOS = [(CLIPS / "Megamind.avi", 0, 216), (CLIPS / "vtest.avi", 0, 700)]
 HELD_OUT = [(CLIPS / "Megamind.avi", 226, 270), (CLIPS / "vtest.avi", 710, 795)]
@@ -260,18 +259,11 @@ public frame-interpolation repository.
 def main(argv=None):
     args = parse_args(argv)
     set_threads(args.threads)
-    import time
-
-    from keras_vsr.utils.training import WallClock
-
     from keras_vsr.data import VideoFrameDataset, read_video_frames
     from keras_vsr.losses import L1Loss, MSELoss
     from keras_vsr.models import Depth2SpaceBackbone, SuperResolver
 
-    keras.utils.set_random_seed(args.seed)
-    run_dir = Path(args.run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "args.json").write_text(json.dumps(vars(args), indent=2))
+    run_dir = start_run(args)
 
     backbone = Depth2SpaceBackbone(
         input_size=args.input_size,
@@ -283,9 +275,7 @@ def main(argv=None):
         image_residual=args.image_residual,
     )
     task = SuperResolver(backbone)
-    schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.steps, alpha=0.01)
     loss = {"l1": L1Loss, "mse": MSELoss}[args.loss]()
-    task.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=[])
 
     videos = [(str(p), a, b) for p, a, b in TRAIN_VIDEOS if p.exists()]
     images = [str(p) for p in TRAIN_IMAGES if p.exists()]
@@ -300,19 +290,8 @@ def main(argv=None):
         seed=args.seed,
     )
     frames = held_out_frames()
-    deadline = DeadlineStop(parse_deadline(args.deadline))
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-        WallClock(run_dir / "wall_seconds.txt"),
-        deadline,
-        HeldOutValidation(task, frames[::32], args.input_size, args.target_size),
-        keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=True),
-    ]
-    epochs = -(-args.steps // args.steps_per_epoch)
-    start = time.time()
-    task.fit(data, epochs=epochs, callbacks=callbacks, verbose=2)
-    steps_done = int(keras.ops.convert_to_numpy(task.optimizer.iterations))
-    print(f"trained {steps_done} steps; stopped by deadline: {deadline.stopped}; session {time.time() - start:.0f} s")
+    validation = HeldOutValidation(task, frames[::32], args.input_size, args.target_size)
+    steps_done, stopped, wall = fit_sr_task(task, data, loss, validation, args, run_dir)
 
     preset_dir = Path(args.preset_dir)
     backbone.save_to_preset(str(preset_dir))
@@ -322,7 +301,6 @@ def main(argv=None):
         result = evaluate_frames(task.upscale, clip_frames, args.input_size, args.target_size)
         metrics[f"{path.name} [{a}, {b})"] = {k: round(v, 4) for k, v in result.items()}
         print(path.name, metrics[f"{path.name} [{a}, {b})"])
-    wall = float((run_dir / "wall_seconds.txt").read_text()) if (run_dir / "wall_seconds.txt").exists() else 0.0
     training = {
         "data": (
             "video frames read directly from "
@@ -334,16 +312,7 @@ def main(argv=None):
             f"random {args.target_size[0]}x{args.target_size[1]} HR crops (flips); LR = MATLAB bicubic to "
             f"{args.input_size[0]}x{args.input_size[1]}, 8-bit quantised"
         ),
-        "steps": f"{steps_done} of {args.steps} planned" + (" (stopped at the deadline)" if deadline.stopped else ""),
-        "batch_size": args.batch,
-        "loss": args.loss,
-        "optimizer": f"Adam, cosine decay from {args.lr} to {args.lr * 0.01} over {args.steps} steps",
-        "model selection": "the weights after the last step",
-        "wall_seconds": round(wall),
-        "hardware": f"{os.cpu_count()} CPU cores ({platform.machine()}, shared with other jobs), "
-        f"{args.threads} TensorFlow thread(s), no GPU",
-        "backend": keras.backend.backend(),
-        "keras": keras.__version__,
+        **training_facts(args, steps_done, stopped, wall),
     }
     if args.note:
         training["note"] = args.note

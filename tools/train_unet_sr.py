@@ -204,27 +204,72 @@ Debian's opencv-doc package.
     (preset_dir / "README.md").write_text(card)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    set_threads(args.threads)
-    import time
-
-    from keras_vsr.utils.training import WallClock
-
-    from keras_vsr.data import VideoFrameDataset
-    from keras_vsr.losses import CharbonnierLoss, L1Loss, MSELoss
-    from keras_vsr.models import SuperResolver, UNetSRBackbone
-
+def start_run(args):
+    """Seed everything, create `--run-dir` and keep the arguments in it."""
     keras.utils.set_random_seed(args.seed)
     run_dir = Path(args.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "args.json").write_text(json.dumps(vars(args), indent=2))
+    return run_dir
+
+
+def fit_sr_task(task, data, loss, validation, args, run_dir):
+    """Compile (Adam, cosine decay over `--steps`) and fit `task`, resumable
+    from `run_dir`, until `--steps` or `--deadline`.
+
+    Returns `(steps_done, stopped_by_deadline, wall_seconds)`.
+    """
+    import time
+
+    from keras_vsr.utils.training import WallClock
+
+    schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.steps, alpha=0.01)
+    task.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=[])
+    deadline = DeadlineStop(parse_deadline(args.deadline))
+    clock = WallClock(run_dir / "wall_seconds.txt")
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        clock,
+        deadline,
+        validation,
+        keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=True),
+    ]
+    epochs = -(-args.steps // args.steps_per_epoch)
+    start = time.time()
+    task.fit(data, epochs=epochs, callbacks=callbacks, verbose=2)
+    steps_done = int(keras.ops.convert_to_numpy(task.optimizer.iterations))
+    print(f"trained {steps_done} steps; stopped by deadline: {deadline.stopped}; session {time.time() - start:.0f} s")
+    return steps_done, deadline.stopped, clock.total
+
+
+def training_facts(args, steps_done, stopped, wall):
+    """The model-card facts every SR recipe states (steps, loss, optimizer, hardware, ...)."""
+    return {
+        "steps": f"{steps_done} of {args.steps} planned" + (" (stopped at the deadline)" if stopped else ""),
+        "batch_size": args.batch,
+        "loss": args.loss,
+        "optimizer": f"Adam, cosine decay from {args.lr} to {args.lr * 0.01} over {args.steps} steps",
+        "model selection": "the weights after the last step",
+        "wall_seconds": round(wall),
+        "hardware": f"{os.cpu_count()} CPU cores ({platform.machine()}, shared with other jobs), "
+        f"{args.threads} TensorFlow thread(s), no GPU",
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+    }
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    set_threads(args.threads)
+    from keras_vsr.data import VideoFrameDataset
+    from keras_vsr.losses import CharbonnierLoss, L1Loss, MSELoss
+    from keras_vsr.models import SuperResolver, UNetSRBackbone
+
+    run_dir = start_run(args)
 
     backbone = UNetSRBackbone(filters=tuple(args.filters), convs_per_level=args.convs)
     task = SuperResolver(backbone)
-    schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.steps, alpha=0.01)
     loss = {"l1": L1Loss, "mse": MSELoss, "charbonnier": CharbonnierLoss}[args.loss]()
-    task.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=[])
 
     videos = [] if args.no_videos else [(str(p), a, b) for p, a, b in TRAIN_VIDEOS if p.exists()]
     data = VideoFrameDataset(
@@ -238,27 +283,16 @@ def main(argv=None):
         video_fraction=args.video_fraction if videos else 0.0,
         seed=args.seed,
     )
-    deadline = DeadlineStop(parse_deadline(args.deadline))
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-        WallClock(run_dir / "wall_seconds.txt"),
-        deadline,
-        Set5Validation(task, BENCH / "Set5" / "x2"),
-        keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=True),
-    ]
-    epochs = -(-args.steps // args.steps_per_epoch)
-    start = time.time()
-    task.fit(data, epochs=epochs, callbacks=callbacks, verbose=2)
-    steps_done = int(keras.ops.convert_to_numpy(task.optimizer.iterations))
-    print(f"trained {steps_done} steps; stopped by deadline: {deadline.stopped}; session {time.time() - start:.0f} s")
+    steps_done, stopped, wall = fit_sr_task(
+        task, data, loss, Set5Validation(task, BENCH / "Set5" / "x2"), args, run_dir
+    )
 
     preset_dir = Path(args.preset_dir)
     backbone.save_to_preset(str(preset_dir))
     metrics = evaluate_any_scale(task)
-    wall = float((run_dir / "wall_seconds.txt").read_text()) if (run_dir / "wall_seconds.txt").exists() else 0.0
     training = {
         "data": (
-            f"images: {', '.join(os.path.relpath(d, REPO) for d in args.images)} (T91, BSD200, 27 photos); "
+            f"images: {', '.join(os.path.relpath(d, REPO) for d in args.images)}; "
             + (
                 "video frames read directly from clips: "
                 + ", ".join(f"{Path(p).name} frames [{a}, {b if b is not None else 'end'})" for p, a, b in videos)
@@ -271,16 +305,7 @@ def main(argv=None):
             f"random {args.patch}x{args.patch} HR crops (flips, transposes); LR by MATLAB bicubic at a factor "
             f"drawn per batch from {args.scales}, 8-bit quantised, resized back with bicubic as the input"
         ),
-        "steps": f"{steps_done} of {args.steps} planned" + (" (stopped at the deadline)" if deadline.stopped else ""),
-        "batch_size": args.batch,
-        "loss": args.loss,
-        "optimizer": f"Adam, cosine decay from {args.lr} to {args.lr * 0.01} over {args.steps} steps",
-        "model selection": "the weights after the last step",
-        "wall_seconds": round(wall),
-        "hardware": f"{os.cpu_count()} CPU cores ({platform.machine()}, shared with other jobs), "
-        f"{args.threads} TensorFlow thread(s), no GPU",
-        "backend": keras.backend.backend(),
-        "keras": keras.__version__,
+        **training_facts(args, steps_done, stopped, wall),
     }
     name = args.name or preset_dir.name
     description = (

@@ -168,3 +168,25 @@ def test_motion_compensated_ffc_interpolator_starts_at_the_warped_mean(tmp_path)
     assert loaded.backbone.motion_compensation and loaded.backbone.flow_levels == 3
     middle = loaded.predict_middle(first[:, :30, :45], second[:, :30, :45])  # padded to 4
     assert middle.shape == (1, 30, 45, 1)
+
+
+@pytest.mark.parametrize(
+    "preset", ["conv_lstm_interpolator_f16_vimeo_grey_mc", "ffc_interpolator_vimeo_mc"]
+)
+def test_bundled_motion_compensated_presets_follow_motion(preset):
+    """The bundled weights load on this backend and follow a moving texture
+    through `keras_vsr.interpolate` (uint8 RGB, odd size)."""
+    import keras_vsr
+
+    at = _texture(45, 61, seed=4)
+    frames = [
+        np.repeat(np.round(_frame(at, 45, 61, d, d / 3)[0] * 255).astype(np.uint8), 3, axis=-1)
+        for d in (0.0, 6.0)
+    ]
+    out = keras_vsr.interpolate(np.stack(frames), factor=2, model=preset)
+    assert out.shape == (3, 45, 61, 3) and out.dtype == np.uint8
+    truth = np.round(_frame(at, 45, 61, 3.0, 1.0)[0] * 255)
+    inner = (slice(8, -8), slice(8, -8))
+    error = np.abs(out[1].astype(float).mean(-1, keepdims=True) - truth)[inner].mean()
+    averaging = np.abs((frames[0].astype(float) + frames[1]) / 2 - np.repeat(truth, 3, -1))[inner].mean()
+    assert error < 0.3 * averaging

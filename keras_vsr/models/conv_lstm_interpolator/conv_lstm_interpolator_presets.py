@@ -8,4 +8,11 @@ backbone_presets = {
             "Vimeo-90K septuplets, a 40-frame sequence and clips."
         ),
     },
+    "conv_lstm_interpolator_f16_vimeo_grey_mc": {
+        "description": (
+            "Motion-compensated grey frame interpolator: both frames warped to the middle along "
+            "pyramidal Lucas-Kanade optical flow, then the ConvLSTM network predicts a blend mask "
+            "and a residual; MSE, trained on CPU on Vimeo-90K septuplets, a 40-frame sequence and clips."
+        ),
+    },
 }

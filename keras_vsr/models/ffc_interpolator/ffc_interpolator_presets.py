@@ -8,4 +8,11 @@ backbone_presets = {
             "on Middlebury-other it measures at the level of frame averaging (see its model card)."
         ),
     },
+    "ffc_interpolator_vimeo_mc": {
+        "description": (
+            "Motion-compensated FFC VAE frame interpolator (RGB, 16 filters, 3 levels): both frames "
+            "warped to the middle along pyramidal Lucas-Kanade optical flow first; MS-SSIM + L1 + KL, "
+            "trained on CPU on 16 Vimeo-90K septuplets, a 40-frame sample video and two clips."
+        ),
+    },
 }

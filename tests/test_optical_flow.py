@@ -135,39 +135,37 @@ def test_motion_compensated_task_trains_and_takes_any_size():
 
 @needs_data("video", "bench", "middlebury_others")
 def test_warped_mean_beats_frame_averaging_on_middlebury(tmp_path):
-    """The motion compensation alone, on real frames (Grove2 and Urban2,
-    luma), through `predict_middle` (which pads to the flow's multiple)."""
+    """The motion compensation alone, on real frames (Urban2, luma), through
+    `predict_middle` (which pads to the flow's multiple)."""
     from conftest import SHARED_DATA
     from keras_vsr.evaluation_interpolation import evaluate_interpolation
 
     source = SHARED_DATA / "video" / "bench" / "middlebury_others"
-    for scene in ("Grove2", "Urban2"):
-        for part in ("input", "gt"):
-            (tmp_path / part).mkdir(exist_ok=True)
-            (tmp_path / part / scene).symlink_to(source / part / scene)
+    for part in ("input", "gt"):
+        (tmp_path / part).mkdir()
+        (tmp_path / part / "Urban2").symlink_to(source / part / "Urban2")
     backbone = ConvLSTMInterpolatorBackbone(filters=4, lstm_filters=4, motion_compensation=True)
     result = evaluate_interpolation(ConvLSTMInterpolator(backbone).predict_middle, tmp_path, grey=True)
-    assert [row["name"] for row in result["rows"]] == ["Grove2", "Urban2"]
-    for row in result["rows"]:
-        assert row["psnr"] > row["average_psnr"] + 5.0, row
+    [row] = result["rows"]
+    assert row["name"] == "Urban2" and row["psnr"] > row["average_psnr"] + 5.0, row
 
 
 def test_motion_compensated_ffc_interpolator_starts_at_the_warped_mean(tmp_path):
     from keras_vsr.models import FFCInterpolator, FFCInterpolatorBackbone
 
-    at = _texture(32, 48, seed=3)
-    first, second = _frame(at, 32, 48), _frame(at, 32, 48, -5.0, 2.0)
+    at = _texture(16, 24, seed=3)
+    first, second = _frame(at, 16, 24), _frame(at, 16, 24, -2.0, 1.0)
     kwargs = {"channels": 1, "filters": 8, "num_levels": 1, "latent_channels": 2, "seed": 0}
-    backbone = FFCInterpolatorBackbone(**kwargs, motion_compensation=True, flow_levels=3)
+    backbone = FFCInterpolatorBackbone(**kwargs, motion_compensation=True, flow_levels=3, flow_iterations=2)
     assert backbone.size_multiple == 4
     out = to_numpy(backbone({"frames_a": first, "frames_b": second})["middle"])
-    a_mid, b_mid = (to_numpy(x) for x in MidpointAlignment(levels=3)([first, second]))
+    a_mid, b_mid = (to_numpy(x) for x in MidpointAlignment(levels=3, iterations=2)([first, second]))
     np.testing.assert_allclose(out, 0.5 * (a_mid + b_mid), atol=1e-5)
     backbone.save_to_preset(str(tmp_path / "ffc_mc"))
     loaded = FFCInterpolator.from_preset(str(tmp_path / "ffc_mc"))
     assert loaded.backbone.motion_compensation and loaded.backbone.flow_levels == 3
-    middle = loaded.predict_middle(first[:, :30, :45], second[:, :30, :45])  # padded to 4
-    assert middle.shape == (1, 30, 45, 1)
+    middle = loaded.predict_middle(first[:, :14, :23], second[:, :14, :23])  # padded to 4
+    assert middle.shape == (1, 14, 23, 1)
 
 
 @pytest.mark.parametrize(

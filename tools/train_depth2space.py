@@ -29,7 +29,6 @@ Training resumes from `--run-dir` (BackupAndRestore); `--deadline HH:MM`
 """
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -179,12 +178,11 @@ def geometry_text(backbone, note=None):
 
 def write_card(preset_dir, name, backbone, metrics, training, description):
     """metadata.json and README.md for a Depth2Space preset."""
-    from keras_vsr.presets.registry import METADATA_FILE
+    from keras_vsr.presets.model_card import update_metadata
 
     preset_dir = Path(preset_dir)
-    meta_path = preset_dir / METADATA_FILE
-    metadata = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    metadata.update(
+    update_metadata(
+        preset_dir,
         {
             "description": description,
             "scale": backbone.scale,
@@ -193,9 +191,8 @@ def write_card(preset_dir, name, backbone, metrics, training, description):
             "metrics": metrics,
             "training": training,
             "parameter_count": backbone.count_params(),
-        }
+        },
     )
-    meta_path.write_text(json.dumps(metadata, indent=2))
     config = backbone.get_config()
     arch = ", ".join(f"{k}={config[k]}" for k in config if k not in ("name", "trainable", "dtype"))
     (h, w), (th, tw) = backbone.input_size, backbone.target_size

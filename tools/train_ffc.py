@@ -190,10 +190,8 @@ def main(argv=None):
 
 def write_card(preset_dir, name, backbone, metrics, training):
     """metadata.json facts and a README.md model card for an interpolator preset."""
-    from keras_vsr.presets.registry import METADATA_FILE
+    from keras_vsr.presets.model_card import update_metadata
 
-    meta_path = preset_dir / METADATA_FILE
-    metadata = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     config = backbone.get_config()
     description = (
         f"FFC VAE frame interpolator ({'grey' if backbone.channels == 1 else 'RGB'}, {config['num_levels']} "
@@ -202,16 +200,16 @@ def write_card(preset_dir, name, backbone, metrics, training):
            if config.get("motion_compensation") else "")
         + f"), trained on CPU on {', '.join(Path(d).name for d in training['data'])}."
     )
-    metadata.update(
+    update_metadata(
+        preset_dir,
         {
             "description": description,
             "task": "frame interpolation (middle frame)",
             "metrics": metrics,
             "training": training,
             "parameter_count": backbone.count_params(),
-        }
+        },
     )
-    meta_path.write_text(json.dumps(metadata, indent=2))
     arch = ", ".join(f"{k}={config[k]}" for k in config if k not in ("name", "trainable", "dtype"))
     rows = ""
     m = metrics.get("middlebury_others")

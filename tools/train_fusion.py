@@ -277,10 +277,10 @@ def _mean_entropy(task, val):
 def write_card(preset_dir, name, task, kind, args, rows, wall, metrics, description, data_desc, eval_text):
     import keras
 
+    from keras_vsr.presets.model_card import update_metadata
+
     backbone = task.backbone
     preset_dir = Path(preset_dir)
-    meta_path = preset_dir / "metadata.json"
-    metadata = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     steps = int(len(rows) * args.steps_per_epoch)
     training = {
         "data": data_desc,
@@ -298,16 +298,16 @@ def write_card(preset_dir, name, task, kind, args, rows, wall, metrics, descript
     }
     if kind == "interpolator":
         training["frame spacing"] = f"1 to {args.max_spacing} (inputs 2 to {2 * args.max_spacing} frames apart)"
-    metadata.update(
+    update_metadata(
+        preset_dir,
         {
             "description": description,
             "scale": 1,
             "metrics": metrics,
             "training": training,
             "parameter_count": backbone.count_params(),
-        }
+        },
     )
-    meta_path.write_text(json.dumps(metadata, indent=2))
     config = backbone.get_config()
     arch = ", ".join(f"{k}={config[k]}" for k in config if k not in ("name", "trainable", "dtype"))
     usage = (

@@ -28,7 +28,7 @@ import keras  # noqa: E402
 from keras_vsr.data import PairedPatchDataset  # noqa: E402
 from keras_vsr.evaluation import evaluate_sr, format_report  # noqa: E402
 from keras_vsr.models import SRGAN, SRWGAN, SRGANDiscriminator, SRWGANCritic, SuperResolver  # noqa: E402
-from keras_vsr.presets.model_card import describe_data  # noqa: E402
+from keras_vsr.presets.model_card import describe_data, update_metadata  # noqa: E402
 from keras_vsr.utils.training import StopAt, WallClock, limit_cpu_threads  # noqa: E402
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "data" / "sr" / "bench"
@@ -138,14 +138,13 @@ def measure(upscale_fn, scale=4):
 
 def write_card(preset_dir, name, task, metrics, init_metrics, training, family):
     backbone = task.backbone
-    meta_path = preset_dir / "metadata.json"
-    metadata = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     description = (
         f"{family.upper()} x4: the SRResNet generator of {training['init_preset']} fine-tuned "
         f"adversarially ({family.upper()}) on {describe_data(training['data'])}; perceptual "
         "(lower LPIPS, lower PSNR)."
     )
-    metadata.update(
+    update_metadata(
+        preset_dir,
         {
             "description": description,
             "scale": backbone.scale,
@@ -153,9 +152,8 @@ def write_card(preset_dir, name, task, metrics, init_metrics, training, family):
             "init_metrics": init_metrics,
             "training": training,
             "parameter_count": backbone.count_params(),
-        }
+        },
     )
-    meta_path.write_text(json.dumps(metadata, indent=2))
     rows = []
     for set_name, m in metrics.items():
         i = init_metrics.get(set_name, {})

@@ -134,21 +134,19 @@ def evaluate_any_scale(task, scales=(2, 4), sets=("Set5", "Set14")):
 
 def write_card(preset_dir, name, backbone, metrics, training, description):
     """metadata.json (description, scale "any", metrics, training, parameter_count) and README.md."""
-    from keras_vsr.presets.registry import METADATA_FILE
+    from keras_vsr.presets.model_card import update_metadata
 
     preset_dir = Path(preset_dir)
-    meta_path = preset_dir / METADATA_FILE
-    metadata = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    metadata.update(
+    update_metadata(
+        preset_dir,
         {
             "description": description,
             "scale": "any",
             "metrics": metrics,
             "training": training,
             "parameter_count": backbone.count_params(),
-        }
+        },
     )
-    meta_path.write_text(json.dumps(metadata, indent=2))
     config = backbone.get_config()
     arch = ", ".join(f"{k}={config[k]}" for k in config if k not in ("name", "trainable", "dtype"))
     rows = "\n".join(

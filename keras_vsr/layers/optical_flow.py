@@ -32,6 +32,7 @@ import numpy as np
 import keras
 from keras import ops
 
+from keras_vsr.metrics.image_quality import gaussian_taps
 from keras_vsr.utils.serialization import register
 
 
@@ -71,12 +72,6 @@ def backward_warp(images, flow):
     top = pick(y0, x0) * (1.0 - fx) + pick(y0, x1) * fx
     bottom = pick(y1, x0) * (1.0 - fx) + pick(y1, x1) * fx
     return top * (1.0 - fy) + bottom * fy
-
-
-def _gaussian_taps(sigma):
-    radius = max(1, int(np.ceil(3.0 * sigma)))
-    taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
-    return (taps / taps.sum()).astype("float32")
 
 
 def _separable(images, taps):
@@ -142,7 +137,8 @@ class LucasKanadeFlow(keras.layers.Layer):
         self.iterations = int(iterations)
         self.window_sigma = float(window_sigma)
         self.damping = float(damping)
-        self._window = _gaussian_taps(self.window_sigma)
+        radius = max(1, int(np.ceil(3.0 * self.window_sigma)))
+        self._window = gaussian_taps(2 * radius + 1, self.window_sigma)
         self._blur = np.array([1, 4, 6, 4, 1], "float32") / 16.0
 
     @property

@@ -45,9 +45,14 @@ def psnr_batch(y_true, y_pred, max_val=1.0, crop_border=0, test_y_channel=False)
     return 10.0 * ops.log10(max_val**2 / mse)
 
 
-def _gaussian_window(size=11, sigma=1.5):
+def gaussian_taps(size, sigma):
+    """A normalised 1-D Gaussian of `size` taps (centred) and standard deviation `sigma`."""
     g = np.exp(-((np.arange(size) - (size - 1) / 2) ** 2) / (2 * sigma**2))
-    g = g / g.sum()
+    return (g / g.sum()).astype("float32")
+
+
+def _gaussian_window(size=11, sigma=1.5):
+    g = gaussian_taps(size, sigma)
     return np.outer(g, g).astype("float32")
 
 

@@ -28,6 +28,16 @@ def describe_data(folders):
     return "; ".join(parts)
 
 
+def update_metadata(preset_dir, fields):
+    """Merge `fields` into `<preset_dir>/metadata.json` (created if absent) and
+    return the whole metadata dict."""
+    meta_path = Path(preset_dir) / METADATA_FILE
+    metadata = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    metadata.update(fields)
+    meta_path.write_text(json.dumps(metadata, indent=2))
+    return metadata
+
+
 def write_model_card(preset_dir, name, backbone, metrics, training, description=None):
     """Add `scale`, `metrics`, `training` to metadata.json and write README.md.
 
@@ -40,8 +50,6 @@ def write_model_card(preset_dir, name, backbone, metrics, training, description=
         training: dict of facts about the run (data, steps, wall time, ...).
     """
     preset_dir = Path(preset_dir)
-    meta_path = preset_dir / METADATA_FILE
-    metadata = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     scale = backbone.scale
     config = backbone.get_config()
     if description is None:
@@ -50,16 +58,16 @@ def write_model_card(preset_dir, name, backbone, metrics, training, description=
             f"{config.get('filters')} filters, PSNR-oriented ({training.get('loss', 'l1').upper()}), "
             f"trained on {describe_data(training['data'])}."
         )
-    metadata.update(
+    update_metadata(
+        preset_dir,
         {
             "description": description,
             "scale": scale,
             "metrics": metrics,
             "training": training,
             "parameter_count": backbone.count_params(),
-        }
+        },
     )
-    meta_path.write_text(json.dumps(metadata, indent=2))
 
     rows = []
     for set_name, m in metrics.items():

@@ -205,7 +205,7 @@ def test_backend_option_chooses_the_keras_backend(tmp_path, photo, tiny_preset):
     import subprocess
     import sys
 
-    from conftest import REPO
+    from tests.support import REPO
 
     out = tmp_path / "o.png"
     result = subprocess.run(

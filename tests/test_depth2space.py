@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import keras
-from conftest import run_backbone_test, to_numpy
+from tests.support import run_backbone_test, to_numpy
 from keras_vsr.models import Depth2SpaceBackbone, SuperResolver
 from keras_vsr.models.depth2space import depth2space_geometry
 from keras_vsr.utils.imresize import imresize

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import to_numpy
+from tests.support import to_numpy
 from keras_vsr.models import FFCInterpolator, FFCInterpolatorBackbone
 from keras_vsr.models.ffc_interpolator import VAESampling, kl_divergence
 

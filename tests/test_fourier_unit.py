@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import run_layer_test, to_numpy
+from tests.support import run_layer_test, to_numpy
 from keras_vsr.layers import FFCBlock, FourierUnit, SpectralTransform
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import keras
-from conftest import to_numpy
+from tests.support import to_numpy
 from keras_vsr.losses import MaxEntropyLoss, MSESSIMLoss, SSIMLoss, soft_histogram_entropy
 from keras_vsr.metrics.image_quality import ssim_batch
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import keras
 
-from conftest import to_numpy
+from tests.support import to_numpy
 from keras_vsr.losses import MSELoss
 from keras_vsr.models import (
     SRGAN,

@@ -10,7 +10,7 @@ import pytest
 
 import keras
 from keras import ops
-from conftest import BACKEND, to_numpy
+from tests.support import BACKEND, to_numpy
 from keras_vsr.losses import (
     discriminator_loss,
     generator_adversarial_loss,

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import keras
-from conftest import BENCH, REPO, needs_data, run_backbone_test, run_python
+from tests.support import BENCH, REPO, needs_data, run_backbone_test, run_python
 from keras_vsr.data import ColorizationDataset
 from keras_vsr.models import Grey2RGBBackbone, Grey2RGBColorizer
 from keras_vsr.models.grey2rgb.grey2rgb_colorizer import replace_luma

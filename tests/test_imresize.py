@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from conftest import BENCH, needs_data
+from tests.support import BENCH, needs_data
 from keras_vsr.data.io import read_image
 from keras_vsr.utils.imresize import imresize, resize_matrix
 

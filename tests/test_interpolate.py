@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SHARED_DATA, needs_data
+from tests.support import SHARED_DATA, needs_data
 
 MIDDLEBURY = SHARED_DATA / "video" / "bench" / "middlebury_others"
 

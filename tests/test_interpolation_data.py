@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import needs_data, SHARED_DATA
+from tests.support import needs_data, SHARED_DATA
 from keras_vsr.data.interpolation import TripletDataset, find_sequence_sources, load_video_scenes
 
 

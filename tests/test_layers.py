@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from conftest import run_layer_test, to_numpy
+from tests.support import run_layer_test, to_numpy
 from keras_vsr.layers import BicubicUpsample, PixelShuffle, ResidualBlock, SubPixelUpsample
 from keras_vsr.utils.imresize import imresize
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import keras
-from conftest import BENCH, REPO, needs_data, to_numpy
+from tests.support import BENCH, REPO, needs_data, to_numpy
 from keras_vsr.metrics import LPIPS, LPIPSDistance, lpips
 from keras_vsr.utils.weights import (
     LPIPS_HEADS_FILE,

@@ -5,7 +5,7 @@ import pytest
 from scipy.signal import convolve2d
 
 import keras
-from conftest import BENCH, needs_data
+from tests.support import BENCH, needs_data
 from keras_vsr.data.io import read_image
 from keras_vsr.metrics import PSNR, SSIM, psnr, rgb_to_y, ssim
 from keras_vsr.utils.imresize import imresize

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import to_numpy
+from tests.support import to_numpy
 from keras_vsr.losses import MSSSIML1Loss, MSSSIMLoss, ms_ssim
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import keras
-from conftest import needs_data, run_backbone_test, to_numpy
+from tests.support import needs_data, run_backbone_test, to_numpy
 from keras_vsr.layers.optical_flow import LucasKanadeFlow, MidpointAlignment, backward_warp
 from keras_vsr.models import ConvLSTMInterpolator, ConvLSTMInterpolatorBackbone
 
@@ -137,7 +137,7 @@ def test_motion_compensated_task_trains_and_takes_any_size():
 def test_warped_mean_beats_frame_averaging_on_middlebury(tmp_path):
     """The motion compensation alone, on real frames (Urban2, luma), through
     `predict_middle` (which pads to the flow's multiple)."""
-    from conftest import SHARED_DATA
+    from tests.support import SHARED_DATA
     from keras_vsr.evaluation_interpolation import evaluate_interpolation
 
     source = SHARED_DATA / "video" / "bench" / "middlebury_others"

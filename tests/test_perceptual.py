@@ -9,7 +9,7 @@ import pytest
 
 import keras
 from keras import ops
-from conftest import to_numpy
+from tests.support import to_numpy
 from keras_vsr.losses import HyperpixelContentLoss, PerceptualLoss, VGGFeatureExtractor
 from keras_vsr.losses.perceptual import (
     RESNET50_HYPERPIXEL_LAYER_NAMES,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import keras
-from conftest import BACKEND, run_python, to_numpy
+from tests.support import BACKEND, run_python, to_numpy
 from keras_vsr.models import SRBackbone, SRResNetBackbone, SuperResolver
 from keras_vsr.presets import list_presets
 from keras_vsr.utils.serialization import register

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA, needs_data
+from tests.support import SHARED_DATA, needs_data
 from keras_vsr.data import FrameSequenceDataset, load_sequences, make_colorization_datasets, make_sequence_datasets
 from keras_vsr.data.sequences import find_frame_folders, luma_uint8, split_sequence, window_length
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import keras
-from conftest import run_backbone_test, to_numpy
+from tests.support import run_backbone_test, to_numpy
 from keras_vsr.data import PairedPatchDataset
 from keras_vsr.layers import BicubicUpsample
 from keras_vsr.models import SRResNetBackbone, SuperResolver

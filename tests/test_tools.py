@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from conftest import REPO, run_python
+from tests.support import REPO, run_python
 
 sys.path.insert(0, str(REPO / "tools"))
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import keras
-from conftest import run_backbone_test, run_layer_test, to_numpy
+from tests.support import run_backbone_test, run_layer_test, to_numpy
 from keras_vsr.models import SRResNetBackbone, SuperResolver, UNetSRBackbone
 from keras_vsr.models.unet_sr import bicubic_resize
 from keras_vsr.models.unet_sr.unet_sr_backbone import PadToMultiple

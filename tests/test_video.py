@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA, needs_data
+from tests.support import SHARED_DATA, needs_data
 from keras_vsr.io import ImageReadError
 from keras_vsr.io.video import detect_scene_cuts, iter_video_frames, probe_video, upscale_video
 

@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA, needs_data
+from tests.support import SHARED_DATA, needs_data
 from keras_vsr.data import VideoFrameDataset, read_video_frames
 from keras_vsr.io.images import ImageReadError
 from keras_vsr.utils.imresize import imresize

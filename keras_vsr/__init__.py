@@ -23,17 +23,18 @@ _EXPORTS = {
     "ConvLSTMInterpolator": "keras_vsr.models",
     "Grey2RGBBackbone": "keras_vsr.models",
     "Grey2RGBColorizer": "keras_vsr.models",
-    "SpatioTemporalFusion": "keras_vsr.models",
+    "SpatioTemporalFusion": "keras_vsr.inference",
     "FFCInterpolatorBackbone": "keras_vsr.models",
     "FFCInterpolator": "keras_vsr.models",
+    "FrameInterpolator": "keras_vsr.models",
     "interpolate": "keras_vsr.inference",
     "upscale": "keras_vsr.inference",
     "DEFAULT_PRESET": "keras_vsr.inference",
-    "list_presets": "keras_vsr.presets",
+    "list_presets": "keras_vsr.models",
     "psnr": "keras_vsr.metrics",
     "ssim": "keras_vsr.metrics",
 }
-_SUBMODULES = ("layers", "losses", "metrics", "models", "presets", "data", "io", "inference", "evaluation")
+_SUBMODULES = ("layers", "losses", "metrics", "models", "presets", "data", "io", "inference", "evaluation", "training")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 

@@ -16,6 +16,7 @@ visitors' own uploads, and no other file (`allowed_paths` stays empty).
 Needs Gradio (`pip install "keras-vsr[app]"`).
 """
 
+import functools
 import json
 import re
 import shutil
@@ -32,9 +33,10 @@ except ImportError as e:  # pragma: no cover - depends on the installation
     raise ImportError('The keras-vsr web app needs Gradio: pip install "keras-vsr[app]"') from e
 
 from keras_vsr.inference import DEFAULT_PRESET, load_super_resolver
-from keras_vsr.inference.tasks import DEFAULT_INTERPOLATOR_PRESET, load_task, middle_fn
+from keras_vsr.inference.tasks import DEFAULT_INTERPOLATOR_PRESET, load_task
 from keras_vsr.io import ImageReadError, load_image, save_image_atomic
-from keras_vsr.presets import check_preset, list_presets
+from keras_vsr.models import list_presets
+from keras_vsr.presets import check_preset
 from keras_vsr.presets.registry import CONFIG_FILE
 
 # Largest image, or GIF/video frame, accepted by the app, in pixels.
@@ -108,9 +110,8 @@ class AppHandlers:
         Args:
             path: the uploaded image file.
             preset: a key of `self.presets`.
-            scale: output scale, from 1 to the model's scale; the model's
-                own scale (the default) is the model's output, other
-                scales resize it with bicubic interpolation.
+            scale: output scale, from 1 to the model's scale (default),
+                passed to `SuperResolver.upscale`.
 
         Returns:
             `((before_png, after_png), after_png, message)`: `before_png`
@@ -124,9 +125,9 @@ class AppHandlers:
             image = load_image(path, max_pixels=self.max_pixels)
         except ImageReadError as e:
             raise RequestError(_without_folder(str(e), path)) from e
-        upscale = _upscaler(self._model(preset), scale)
+        model = self._model(preset)
         start = time.perf_counter()
-        result = upscale(image)
+        result = model.upscale(image, scale=scale)
         seconds = time.perf_counter() - start
 
         job = self._new_job_folder()
@@ -157,7 +158,7 @@ class AppHandlers:
         Returns:
             `(gif, gif, message)`: the result for display and for download.
         """
-        from keras_vsr.io.gif import upscale_gif
+        from keras_vsr.io.gif import map_gif, read_gif_info
 
         if not path:
             raise RequestError("Upload a GIF first.")
@@ -167,21 +168,12 @@ class AppHandlers:
         scale = int(scale)
         name = Path(path).name
         self._check_gif(path, name)
-        upscale = _upscaler(self._model(preset), scale)
-        folder = self._new_job_folder()
-        dst = folder / f"{_safe_stem(path, 'animation')}_x{scale}.gif"
-        start = time.perf_counter()
-        try:
-            source, note = self._raise_frame_rate(path, folder / "frames.gif", frame_rate, progress)
-            info = upscale_gif(
-                source, dst, upscale, scale, progress=_frame_progress(progress, self.max_frames * frame_rate, name)
-            )
-        except ImageReadError as e:
-            raise RequestError(_without_folder(str(e), path)) from e
-        seconds = time.perf_counter() - start
-        width, height = info.size
+        model = self._model(preset)
+        dst = self._new_job_folder() / f"{_safe_stem(path, 'animation')}_x{scale}.gif"
+        info, note, seconds = self._upscale_frames(map_gif, path, model, scale, dst, frame_rate, progress)
+        (width, height), (out_width, out_height) = info.size, read_gif_info(dst).size
         message = (
-            f"{info.frame_count} frames{note}, {width}×{height} → {width * scale}×{height * scale} "
+            f"{info.frame_count} frames{note}, {width}×{height} → {out_width}×{out_height} "
             f"with `{preset}` in {seconds:.1f} s"
         )
         return str(dst), str(dst), message
@@ -201,7 +193,7 @@ class AppHandlers:
             `(video, video, message)`: the result for display and for
             download.
         """
-        from keras_vsr.io.video import probe_video, upscale_video
+        from keras_vsr.io.video import map_video, probe_video
 
         if not path:
             raise RequestError("Upload a video first.")
@@ -215,31 +207,46 @@ class AppHandlers:
         self._check_pixels(name, width, height)
         if info.frame_count and info.frame_count > self.max_frames:
             raise RequestError(f"{name} has about {info.frame_count} frames; the limit is {self.max_frames}.")
-        upscale = _upscaler(self._model(preset), scale)
-        folder = self._new_job_folder()
-        dst = folder / f"{_safe_stem(path, 'video')}_x{scale:g}.mp4"
+        model = self._model(preset)
+        dst = self._new_job_folder() / f"{_safe_stem(path, 'video')}_x{scale:g}.mp4"
+        _, note, seconds = self._upscale_frames(map_video, path, model, scale, dst, frame_rate, progress)
+        out_width, out_height = probe_video(dst).size
+        frames = f"{info.frame_count} frames{note}, " if info.frame_count else ""
+        message = f"{frames}{width}×{height} → {out_width}×{out_height} with `{preset}` in {seconds:.1f} s"
+        return str(dst), str(dst), message
+
+    def _upscale_frames(self, map_frames, path, model, scale, dst, frame_rate, progress):
+        """Write `model.upscale(frame, scale=scale)` of every frame of the
+        GIF or video `path` into `dst` with `map_frames` (`map_gif` or
+        `map_video`), after raising its frame rate `frame_rate` times.
+
+        Returns:
+            `(info, note, seconds)`: what `map_frames` returns for the
+            frames upscaled, the frame-rate note and the time taken.
+        """
         start = time.perf_counter()
         try:
-            source, note = self._raise_frame_rate(path, folder / "frames.mp4", frame_rate, progress)
-            upscale_video(source, dst, upscale, progress=_frame_progress(progress, self.max_frames * frame_rate, name))
+            source, note = self._raise_frame_rate(path, dst.with_name("frames" + dst.suffix), frame_rate, progress)
+            info = map_frames(
+                source,
+                dst,
+                functools.partial(model.upscale, scale=scale),
+                progress=_frame_progress(progress, self.max_frames * frame_rate, Path(path).name),
+            )
         except ImageReadError as e:
             raise RequestError(_without_folder(str(e), path)) from e
-        seconds = time.perf_counter() - start
-        out_h, out_w = _scaled_size((height, width), scale)
-        frames = f"{info.frame_count} frames{note}, " if info.frame_count else ""
-        message = f"{frames}{width}×{height} → {out_w}×{out_h} with `{preset}` in {seconds:.1f} s"
-        return str(dst), str(dst), message
+        return info, note, time.perf_counter() - start
 
     def _raise_frame_rate(self, path, dst, frame_rate, progress):
         """`(file to upscale, note)`: `path` itself at frame rate 1, else a
         copy at `frame_rate` times the frames written to `dst`."""
-        from keras_vsr.io.framerate import raise_gif_frame_rate, raise_video_frame_rate
+        from keras_vsr.io.framerate import FACTORS, raise_gif_frame_rate, raise_video_frame_rate
 
         frame_rate = int(frame_rate or 1)
         if frame_rate == 1:
             return path, ""
-        if frame_rate not in (2, 4):
-            raise RequestError(f"The frame rate can be raised 2 or 4 times. Received: {frame_rate}.")
+        if frame_rate not in FACTORS:
+            raise RequestError(f"The frame rate can be raised by a factor in {FACTORS}. Received: {frame_rate}.")
         if self.interpolator is None:
             raise RequestError("No frame-interpolation preset is installed, so the frame rate cannot be raised.")
         try:
@@ -248,7 +255,7 @@ class AppHandlers:
             raise gr.Error(f"Cannot load the interpolator {self.interpolator!r}: {e}") from e
         raise_rate = raise_gif_frame_rate if dst.suffix == ".gif" else raise_video_frame_rate
         progress_fn = _frame_progress(progress, self.max_frames, Path(path).name, "Adding frames")
-        raise_rate(path, dst, middle_fn(interpolator), frame_rate, progress=progress_fn)
+        raise_rate(path, dst, interpolator, frame_rate, progress=progress_fn)
         return dst, f" (frame rate x{frame_rate} with `{self.interpolator}`)"
 
     def _identifier(self, preset):
@@ -534,7 +541,7 @@ def _folder_scale(folder):
 
 
 def _frame_progress(progress, max_frames, name, desc="Upscaling"):
-    """A `progress` argument for keras_vsr.io's `upscale_gif` and `upscale_video`.
+    """A `progress` argument for keras_vsr.io's `map_gif` and `map_video`.
 
     It wraps their iterable of frames: Gradio's tracker counts the frames,
     and a `RequestError` stops the work at frame `max_frames + 1` (a
@@ -552,30 +559,6 @@ def _frame_progress(progress, max_frames, name, desc="Upscaling"):
         return progress.tqdm(at_most(frames), total=total, desc=desc, unit="frames")
 
     return track
-
-
-def _upscaler(model, scale):
-    """A function enlarging a uint8 image `scale` times with `model`.
-
-    At the model's own scale it is `model.upscale`; at another, the model's
-    output is resized with MATLAB-style bicubic interpolation.
-    """
-    from keras_vsr.utils.imresize import imresize
-
-    if getattr(model.backbone, "resize_input", False):
-        return lambda image: model.upscale(image, size=_scaled_size(image.shape, scale))
-    if scale == model.scale:
-        return model.upscale
-
-    def upscale(image):
-        return imresize(model.upscale(image), output_shape=_scaled_size(image.shape, scale))
-
-    return upscale
-
-
-def _scaled_size(shape, scale):
-    """`(round(a * scale), round(b * scale))`, at least 1, for the first two entries of `shape`."""
-    return tuple(max(1, round(n * scale)) for n in shape[:2])
 
 
 def _enlarge(image, size):

@@ -1,24 +1,30 @@
 """The `keras-vsr` command line.
 
-    keras-vsr upscale INPUT OUTPUT [--preset NAME] [--scale S] [--backend B]
+    keras-vsr upscale INPUT OUTPUT [--preset NAME] [--scale S | --size WxH]
     keras-vsr interpolate INPUT OUTPUT [--preset NAME] [--factor 2|4|8]
     keras-vsr colorize INPUT OUTPUT [--preset NAME]
-    keras-vsr presets
-    keras-vsr evaluate [--preset NAME] [--data DIR ...]
+    keras-vsr presets [--json]
+    keras-vsr train FAMILY [--data-root DIR] --run-dir DIR [options]
+    keras-vsr evaluate sr|interpolation|colorization [--preset NAME] [--data DIR]
     keras-vsr app [--port 7860] [--preset NAME ...]
 
-Exit status: 0 on success, 1 when processing failed, 2 for bad input or
-arguments. Errors are one line on stderr, never a traceback.
+The global options `--backend B` and `-q`/`--quiet` go before or after
+the command. Exit status: 0 on success, 1 when processing failed, 2 for bad
+input or arguments. Errors are one line on stderr, never a traceback;
+TensorFlow's native start-up log is not shown, Python warnings are.
 """
 
 import argparse
+import contextlib
 import os
+import re
 import sys
+import tempfile
 import time
+import warnings
 from pathlib import Path
 
 BACKENDS = ("tensorflow", "torch", "jax")
-BENCH = Path(__file__).resolve().parents[2] / "shared" / "data" / "sr" / "bench"
 
 
 class CLIError(Exception):
@@ -29,21 +35,52 @@ class CLIError(Exception):
         self.code = code
 
 
+# What TensorFlow's C++ libraries write to stderr while they load: absl's
+# notice that it logs everything until `absl::InitializeLog()` is called,
+# whatever TF_CPP_MIN_LOG_LEVEL says, and log lines such as
+# "I0000 00:00:1795886714.164312    7466 port.cc:153] oneDNN custom ...".
+_NATIVE_LOG_LINE = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\)|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] "
+)
+
+
+@contextlib.contextmanager
+def _native_log_hidden():
+    """Send what is written to the stderr file descriptor meanwhile through
+    a filter that drops `_NATIVE_LOG_LINE` lines and passes on the rest
+    (Python warnings, for instance) when the block ends."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines = captured.read().decode(errors="replace").splitlines(keepends=True)
+            sys.stderr.write("".join(line for line in lines if not _NATIVE_LOG_LINE.match(line)))
+            sys.stderr.flush()
+
+
 def _set_backend(backend):
+    """Choose the Keras backend, then load Keras (and TensorFlow, which
+    keras-hub imports on every backend) without their native start-up log."""
     if backend:
         if "keras" in sys.modules and os.environ.get("KERAS_BACKEND") != backend:
             raise CLIError("--backend must be chosen before Keras is imported")
         os.environ["KERAS_BACKEND"] = backend
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def _load_task(preset):
-    from keras_vsr.inference import load_super_resolver
-
-    try:
-        return load_super_resolver(preset)
-    except (ValueError, FileNotFoundError) as e:
-        raise CLIError(f"cannot load preset '{preset}': {e}") from e
+    # Level 3 also hides the errors TensorFlow logs on machines without a
+    # GPU ("failed call to cuInit"); real failures still raise exceptions.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _native_log_hidden():
+        import keras_hub  # noqa: F401
 
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v")
@@ -60,7 +97,7 @@ def _kind(path):
 
 def _jobs(src, dst):
     """`[(input, output)]` for a file or a folder of inputs."""
-    from keras_vsr.data.io import IMAGE_EXTENSIONS
+    from keras_vsr.io.images import IMAGE_EXTENSIONS
 
     if src.is_dir():
         if dst.exists() and not dst.is_dir():
@@ -92,46 +129,47 @@ def _check_output(src, dst, overwrite):
         raise CLIError(f"OUTPUT {dst} exists; pass --overwrite to replace it")
 
 
-def _upscale_one(task, src, dst, args, progress):
-    """Upscale one image, GIF or video; returns a description of the result."""
-    import numpy as np
+def _map_file(src, dst, frame_fn, max_pixels, progress):
+    """Write `frame_fn` of the image `src`, or of every frame of the GIF or
+    video `src` (`keras_vsr.io.map_gif`, `map_video`), into `dst`.
 
-    from keras_vsr.io import ImageReadError, load_image, save_image_atomic
-    from keras_vsr.utils.imresize import imresize
+    `frame_fn(image, progress=None)` maps a uint8 image to a uint8 image;
+    `progress` wraps the frames of a GIF or video, and is passed to
+    `frame_fn` for a single image (e.g. for its tiles).
 
-    def upscale_frame(image, progress=None):
-        if args.size is not None:
-            return task.upscale(
-                image, tile=args.tile, tile_overlap=args.tile_overlap, progress=progress, size=args.size
-            )
-        result = task.upscale(image, tile=args.tile, tile_overlap=args.tile_overlap, progress=progress)
-        if args.scale is not None and args.scale != task.scale:
-            h, w = image.shape[:2]
-            size = (max(1, round(h * args.scale)), max(1, round(w * args.scale)))
-            result = imresize(result, output_shape=size)
-        return result
+    Returns:
+        `(description, image)`: a description of the result, and the input
+        image (None for a GIF or video).
+    """
+    from keras_vsr.io import load_image, map_gif, map_video, save_image_atomic
 
-    kind = _kind(src)
     try:
-        if kind == "gif":
-            if args.size is not None:
-                raise CLIError("--size is for images and videos; give a GIF a --scale")
-            from keras_vsr.io.gif import upscale_gif
-
-            upscale_gif(src, dst, upscale_frame, args.scale or task.scale, progress=progress)
-            return "GIF"
-        if kind == "video":
-            from keras_vsr.io.video import upscale_video
-
-            upscale_video(src, dst, upscale_frame, progress=progress)
-            return "video"
-        image = load_image(src, max_pixels=args.max_pixels)
-    except ImageReadError as e:
-        raise CLIError(str(e)) from e
+        if _kind(src) == "gif":
+            info = map_gif(src, dst, frame_fn, progress=progress)
+            return f"GIF, {info.frame_count} frames", None
+        if _kind(src) == "video":
+            map_video(src, dst, frame_fn, progress=progress)
+            return "video", None
+        image = load_image(src, max_pixels=max_pixels)
+        result = frame_fn(image, progress=progress)
+    except ValueError as e:  # an ImageReadError, or an input the model refuses
+        message = str(e)
+        raise CLIError(message if str(src) in message else f"{src}: {message}") from e
+    save_image_atomic(result, dst)
     h, w = image.shape[:2]
-    result = upscale_frame(image, progress)
-    save_image_atomic(np.asarray(result), dst)
-    return f"{w}x{h} -> {result.shape[1]}x{result.shape[0]}"
+    return f"{w}x{h} -> {result.shape[1]}x{result.shape[0]}", image
+
+
+def _upscale_one(task, src, dst, args, progress):
+    """Upscale one image, GIF or video with `SuperResolver.upscale`; returns
+    a description of the result."""
+
+    def upscale(image, progress=None):
+        return task.upscale(
+            image, size=args.size, scale=args.scale, tile=args.tile, tile_overlap=args.tile_overlap, progress=progress
+        )
+
+    return _map_file(src, dst, upscale, args.max_pixels, progress)[0]
 
 
 def _parse_size(value):
@@ -216,22 +254,20 @@ def cmd_upscale(args):
         raise CLIError(f"--scale must be positive. Received: {args.scale}")
     if args.scale is not None and args.size is not None:
         raise CLIError("give --scale or --size, not both")
-    _run(args, "upscale", lambda: _load_task(args.preset),
+    _run(args, "upscale", lambda: _load(args.preset, "upscale"),
          lambda task, src, dst, progress: _upscale_one(task, src, dst, args, progress))
 
 
 def _interpolate_one(task, src, dst, args, progress):
-    from keras_vsr.inference.tasks import middle_fn
     from keras_vsr.io import ImageReadError
     from keras_vsr.io.framerate import raise_gif_frame_rate, raise_video_frame_rate
 
+    options = {"factor": args.factor, "scene_threshold": args.scene_threshold, "progress": progress}
     try:
         if _kind(src) == "gif":
-            _, added = raise_gif_frame_rate(
-                src, dst, middle_fn(task), args.factor, args.scene_threshold, progress=progress
-            )
+            _, added = raise_gif_frame_rate(src, dst, task, **options)
             return f"GIF, {added} frames added"
-        _, cuts = raise_video_frame_rate(src, dst, middle_fn(task), args.factor, args.scene_threshold, progress=progress)
+        _, cuts = raise_video_frame_rate(src, dst, task, **options)
         return f"video, {args.factor}x the frame rate, {cuts} scene cut(s) held"
     except ImageReadError as e:
         raise CLIError(str(e)) from e
@@ -244,27 +280,17 @@ def cmd_interpolate(args):
 
 
 def _colorize_one(task, src, dst, args, progress):
-    import numpy as np
-
     from keras_vsr.inference.tasks import colorize_fn
-    from keras_vsr.io import ImageReadError, load_image, save_image_atomic
-    from keras_vsr.io.gif import upscale_gif
-    from keras_vsr.io.video import upscale_video
 
-    colorize = colorize_fn(task)
-    try:
-        if _kind(src) == "gif":
-            upscale_gif(src, dst, colorize, 1, progress=progress)
-            return "GIF"
-        if _kind(src) == "video":
-            upscale_video(src, dst, colorize, progress=progress)
-            return "video"
-        image = load_image(src, max_pixels=args.max_pixels)
-    except ImageReadError as e:
-        raise CLIError(str(e)) from e
-    save_image_atomic(np.asarray(colorize(image)), dst)
-    note = ", colour input read as grey" if image.ndim == 3 and image.shape[-1] >= 3 else ""
-    return f"{image.shape[1]}x{image.shape[0]}{note}"
+    colorize_frame = colorize_fn(task)
+
+    def colorize(image, progress=None):
+        return colorize_frame(image)
+
+    what, image = _map_file(src, dst, colorize, args.max_pixels, progress)
+    if image is not None and image.ndim == 3 and image.shape[-1] >= 3:
+        what += ", colour input read as grey"
+    return what
 
 
 def cmd_colorize(args):
@@ -272,76 +298,105 @@ def cmd_colorize(args):
          lambda task, src, dst, progress: _colorize_one(task, src, dst, args, progress))
 
 
+def _table(rows, align):
+    """`rows` of strings as lines of columns two spaces apart, each column
+    as wide as its widest cell and aligned by `align` ("<" left, ">" right,
+    one per column); the last column is not padded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [
+        "  ".join([f"{cell:{a}{width}}" for cell, a, width in zip(row, align, widths)] + [row[-1]]).rstrip()
+        for row in rows
+    ]
+
+
 def cmd_presets(args):
-    from keras_vsr.presets import list_presets
+    import json
+
+    from keras_vsr.models import list_presets
 
     presets = list_presets()
+    if args.json:
+        print(json.dumps(presets, indent=2))
+        return
     if not presets:
         print("no built-in presets installed")
         return
-    print(f"{'name':<32}{'class':<20}{'scale':>6}{'params':>10}  Set5 PSNR  description")
+    rows = [("name", "class", "scale", "params", "Set5 PSNR", "description")]
     for p in presets:
         set5 = (p.get("metrics") or {}).get("Set5", {}).get("psnr")
-        set5 = f"{set5:.2f}" if set5 is not None else "-"
-        params = f"{p['params']:,}" if p.get("params") else "-"
-        print(f"{p['name']:<32}{p['class']:<20}{p.get('scale') or '-':>6}{params:>10}  {set5:>9}  {p['description']}")
+        rows.append((
+            p["name"],
+            p["class"],
+            str(p.get("scale") or "-"),
+            f"{p['params']:,}" if p.get("params") else "-",
+            f"{set5:.2f}" if set5 is not None else "-",
+            p.get("description") or "",
+        ))
+    print("\n".join(_table(rows, "<<>>><")))
 
 
-def cmd_evaluate(args):
-    from keras_vsr.evaluation import evaluate_sr, format_report
-
-    task = _load_task(args.preset)
-    scale = task.scale
-    folders = [Path(d) for d in args.data] if args.data else [
-        BENCH / name / f"x{scale}" for name in ("Set5", "Set14")
-    ]
-    missing = [str(f) for f in folders if not f.is_dir()]
-    if missing:
-        raise CLIError(f"no such data folder: {', '.join(missing)}")
-    for folder in folders:
-        try:
-            result = evaluate_sr(task.upscale, folder, scale, lr_dir=args.lr, lpips=args.lpips)
-        except (ValueError, FileNotFoundError) as e:
-            raise CLIError(str(e)) from e
-        title = f"{args.preset} on {folder} (Y channel, crop {scale})"
-        print(format_report(title, result))
-        print()
+def cmd_library(args):
+    """`train` and `evaluate`: the library command the arguments chose
+    (`args.run`); its ValueErrors (a missing data folder, a bad option, a
+    preset of another kind) are one-line errors with exit status 2."""
+    try:
+        args.run(args)
+    except ValueError as e:
+        raise CLIError(str(e)) from e
 
 
 def cmd_app(args):
     from keras_vsr import app
+
+    def given(value, default):
+        return default if value is None else value
 
     try:
         app.launch(
             args.host,
             args.port,
             presets=args.preset or None,
-            max_pixels=args.max_pixels or app.DEFAULT_MAX_PIXELS,
-            max_frames=args.max_frames,
-            max_file_size=args.max_file_size,
+            max_pixels=given(args.max_pixels, app.DEFAULT_MAX_PIXELS),
+            max_frames=given(args.max_frames, app.DEFAULT_MAX_FRAMES),
+            max_file_size=given(args.max_file_size, app.DEFAULT_MAX_FILE_SIZE),
         )
     except ValueError as e:
         raise CLIError(str(e)) from e
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser with the global options, `--backend` and
+    `-q`/`--quiet`. The parsers of its commands, and of theirs, are
+    `_Parser`s too (`add_subparsers` makes parsers of its parser's class),
+    so the global options go before or after any command's name. After the
+    name they default to `argparse.SUPPRESS`, so that a value given before
+    it is kept."""
+
+    def __init__(self, *args, top_level=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        backend, quiet = (None, False) if top_level else (argparse.SUPPRESS, argparse.SUPPRESS)
+        self.add_argument(
+            "--backend", choices=BACKENDS, default=backend, help="Keras backend (default: KERAS_BACKEND or tensorflow)"
+        )
+        self.add_argument("-q", "--quiet", action="store_true", default=quiet, help="no progress bars")
+
+
 def build_parser():
     from keras_vsr.inference import DEFAULT_PRESET
 
-    parser = argparse.ArgumentParser(prog="keras-vsr", description="Super-resolution for images and video.")
-    parser.add_argument("--backend", choices=BACKENDS, help="Keras backend (default: KERAS_BACKEND or tensorflow)")
+    parser = _Parser(prog="keras-vsr", description="Super-resolution for images and video.", top_level=True)
     sub = parser.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("upscale", help="upscale an image, GIF or video file, or a folder of them")
     up.add_argument("input", help="a file, or a folder of images/GIFs/videos")
     up.add_argument("output", help="the result file, or a folder when INPUT is one")
     up.add_argument("--preset", default=DEFAULT_PRESET)
-    up.add_argument("--scale", type=float, help="output scale; differs from the model's by a bicubic resize")
-    up.add_argument("--size", type=_parse_size, help="output size WIDTHxHEIGHT, e.g. 1920x1080 (images, videos)")
+    up.add_argument("--scale", type=float, help="output size as a factor of the input (default: the model's scale)")
+    up.add_argument("--size", type=_parse_size, help="output size WIDTHxHEIGHT, e.g. 1920x1080")
     up.add_argument("--max-pixels", type=int, default=None, help="refuse larger inputs (default 40,000,000)")
     up.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
     up.add_argument("--tile", type=_parse_tile, default="auto", help="tile size in LR pixels, 'auto' (default) or 'none'")
     up.add_argument("--tile-overlap", type=int, default=24, help="LR pixels of context around each tile (default 24)")
-    up.add_argument("--quiet", action="store_true", help="no progress bar")
     up.set_defaults(func=cmd_upscale)
 
     from keras_vsr.inference.tasks import DEFAULT_COLORIZER_PRESET, DEFAULT_INTERPOLATOR_PRESET
@@ -354,7 +409,6 @@ def build_parser():
     it.add_argument("--scene-threshold", type=float, default=0.1,
                     help="mean grey change (0-1) that counts as a scene cut, never interpolated across (default 0.1)")
     it.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
-    it.add_argument("--quiet", action="store_true", help="no progress bar")
     it.set_defaults(func=cmd_interpolate)
 
     co = sub.add_parser("colorize", help="colourise grey images, GIFs or videos (colour input is read as grey)")
@@ -363,30 +417,33 @@ def build_parser():
     co.add_argument("--preset", default=DEFAULT_COLORIZER_PRESET)
     co.add_argument("--max-pixels", type=int, default=None, help="refuse larger images (default 40,000,000)")
     co.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
-    co.add_argument("--quiet", action="store_true", help="no progress bar")
     co.set_defaults(func=cmd_colorize)
 
     pr = sub.add_parser("presets", help="list the built-in presets")
+    pr.add_argument("--json", action="store_true", help="print a JSON list of the presets' metadata, for scripts")
     pr.set_defaults(func=cmd_presets)
 
-    ev = sub.add_parser("evaluate", help="Y-PSNR/SSIM (and LPIPS) of a preset on HR/LR pairs, beside bicubic")
-    ev.add_argument("--preset", default=DEFAULT_PRESET)
-    ev.add_argument("--data", nargs="+", help="folders holding HR/ and LR/ (default: Set5 and Set14 in ../shared/data)")
-    ev.add_argument("--lr", default=None, help="LR folder when --data is a folder of HR images only")
-    ev.add_argument("--lpips", action="store_true", help="also LPIPS (VGG) on RGB; needs the converted VGG16 weights")
-    ev.set_defaults(func=cmd_evaluate)
+    from keras_vsr.evaluation.cli import add_evaluate_parser
+    from keras_vsr.training.cli import add_train_parser
+
+    for add_command in (add_train_parser, add_evaluate_parser):
+        command_parser = add_command(sub)  # its parsers are `_Parser`s: they take the global options
+        command_parser.set_defaults(func=cmd_library)
+
     ap = sub.add_parser("app", help="start the Gradio web app (http://127.0.0.1:7860)")
     ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     ap.add_argument("--port", type=int, default=7860)
     ap.add_argument("--preset", action="append", default=[], help="preset to offer (repeatable; default: all built-in)")
     ap.add_argument("--max-pixels", type=int, default=None, help="per image or frame (default 1,000,000)")
-    ap.add_argument("--max-frames", type=int, default=300, help="per GIF or video")
-    ap.add_argument("--max-file-size", default="20mb", help='largest upload, e.g. "20mb"')
+    ap.add_argument("--max-frames", type=int, default=None, help="per GIF or video (default 300)")
+    ap.add_argument("--max-file-size", default=None, help='largest upload, e.g. "50mb" (default 20mb)')
     ap.set_defaults(func=cmd_app)
     return parser
 
 
 def main(argv=None):
+    # JAX warns on every fork; the CLI forks only to exec ffmpeg or gifsicle.
+    warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -86,3 +86,111 @@ def run_python(code, backend=BACKEND, env=None, timeout=600):
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=full_env, timeout=timeout
     )
+
+
+def _numpy_tree(y):
+    if isinstance(y, dict):
+        return {k: to_numpy(v) for k, v in y.items()}
+    return to_numpy(y)
+
+
+def _assert_tree_close(actual, expected, atol=1e-5):
+    if isinstance(expected, dict):
+        assert set(actual) == set(expected)
+        for key in expected:
+            np.testing.assert_allclose(actual[key], expected[key], atol=atol, err_msg=key)
+    else:
+        np.testing.assert_allclose(actual, expected, atol=atol)
+
+
+def run_task_test(task, x, y, tmp_path, expected_output_shape=None, batch_size=2):
+    """The contract of every keras_vsr task, on a tiny task and tiny data.
+
+    - `predict` gives `expected_output_shape` (for dict outputs: a dict of
+      shapes, or None to skip);
+    - `get_config` / `from_config` rebuilds a task that, given the same
+      weights, predicts the same;
+    - `save_to_preset` + `from_preset` of the task's class give the same
+      predictions;
+    - one `fit` epoch on `(x, y)` runs with a finite loss and changes the
+      trainable weights.
+
+    Returns the task after training.
+    """
+    cls = type(task)
+    before = _numpy_tree(task.predict(x, batch_size=batch_size, verbose=0))
+    if expected_output_shape is not None:
+        if isinstance(before, dict):
+            assert {k: v.shape for k, v in before.items() if k in expected_output_shape} == {
+                k: tuple(s) for k, s in expected_output_shape.items()
+            }
+        else:
+            assert before.shape == tuple(expected_output_shape)
+
+    rebuilt = cls.from_config(task.get_config())
+    assert type(rebuilt) is cls
+    rebuilt.set_weights(task.get_weights())
+    _assert_tree_close(_numpy_tree(rebuilt.predict(x, batch_size=batch_size, verbose=0)), before)
+
+    preset = tmp_path / f"{cls.__name__}_preset"
+    task.save_to_preset(str(preset))
+    loaded = cls.from_preset(str(preset))
+    assert type(loaded) is cls and type(loaded.backbone) is type(task.backbone)
+    _assert_tree_close(_numpy_tree(loaded.predict(x, batch_size=batch_size, verbose=0)), before)
+
+    weights = [to_numpy(w).copy() for w in task.trainable_weights]
+    history = task.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][-1])
+    assert any(not np.array_equal(w, to_numpy(v)) for w, v in zip(weights, task.trainable_weights))
+    return task
+
+
+def run_preset_test(preset, purpose=None):
+    """Load `preset` (name or folder) as its task and check it against its metadata.
+
+    The preset's `metadata.json` must agree with the model it builds: its
+    `parameter_count` with the backbone's, its `scale` (where given) with the
+    backbone's, and `config.json`'s class name with the loaded backbone's
+    class. `purpose` (`"upscale"`, `"interpolate"`, `"colorize"`, or None for
+    the one the backbone serves) picks the task through
+    `keras_vsr.inference.tasks.load_task`.
+
+    Returns the loaded task.
+    """
+    import json
+
+    from keras_vsr.inference.tasks import load_task
+    from keras_vsr.models import SRBackbone
+    from keras_vsr.presets.registry import BUNDLED_DIR
+
+    folder = Path(preset) if Path(preset).is_dir() else BUNDLED_DIR / preset
+    config = json.loads((folder / "config.json").read_text())
+    metadata = json.loads((folder / "metadata.json").read_text())
+    backbone = SRBackbone.from_preset(str(preset))
+    assert type(backbone).__name__ == config["class_name"], (preset, config["class_name"])
+    assert backbone.count_params() == metadata["parameter_count"], preset
+    if metadata.get("scale") == "any":
+        assert getattr(backbone, "resize_input", False), (preset, "scale 'any' needs a pre-upsampling backbone")
+    elif metadata.get("scale") is not None:
+        assert float(backbone.scale) == float(metadata["scale"]), (preset, backbone.scale, metadata["scale"])
+    if purpose is None:
+        for candidate in ("upscale", "interpolate", "colorize"):
+            try:
+                return load_task(str(preset), candidate)
+            except ValueError:
+                continue
+        raise AssertionError(f"{preset} loads as no task")
+    return load_task(str(preset), purpose)
+
+
+class AverageInterpolator:
+    """A stand-in interpolator: the middle frame is the mean of the two.
+    `batches` records the number of pairs of each call."""
+
+    def __init__(self):
+        self.batches = []
+
+    def predict_middle(self, frames_a, frames_b):
+        assert frames_a.dtype == np.float32 and frames_a.shape == frames_b.shape
+        self.batches.append(len(frames_a))
+        return (frames_a + frames_b) / 2

@@ -71,6 +71,22 @@ def test_image_at_a_smaller_output_scale(handlers, photo):
     assert Image.open(after).size == Image.open(before).size == (40, 30)
 
 
+def test_results_are_what_the_task_gives(handlers, photo, tmp_path):
+    from keras_vsr.io import iter_gif_frames, load_image
+    from keras_vsr.models import SuperResolver
+
+    task = SuperResolver.from_preset(str(handlers.presets["tiny_x4"]))
+    for scale in (2.5, 4):
+        (_, after), _, _ = handlers.upscale_image(str(photo), "tiny_x4", scale)
+        np.testing.assert_array_equal(load_image(after), task.upscale(load_image(photo), scale=scale))
+    src = write_gif(tmp_path / "anim.gif", h=6, w=10)
+    shown, _, message = handlers.upscale_gif(str(src), "tiny_x4", 2)
+    assert "10×6 → 20×12" in message
+    for frame, source in zip(iter_gif_frames(shown), iter_gif_frames(src)):
+        # 240 pixels a frame: the GIF palette keeps every colour.
+        np.testing.assert_array_equal(frame[..., :3], task.upscale(source[..., :3], scale=2))
+
+
 def test_greyscale_and_transparent_images(handlers, tmp_path):
     grey = tmp_path / "grey.png"
     Image.fromarray(np.full((8, 8), 90, np.uint8)).save(grey)
@@ -285,7 +301,7 @@ def test_frame_rate_needs_an_interpolator(tiny_preset, tmp_path):
 
 def test_only_whole_or_any_scale_upscalers_are_offered(photo):
     from keras_vsr.app import _offered_scale
-    from keras_vsr.presets import list_presets
+    from keras_vsr.models import list_presets
 
     assert [_offered_scale(s) for s in (4, 2.0, "any", 1, 1.5, None, True)] == [4, 2, 4, None, None, None, None]
     names = {p["name"]: p for p in list_presets()}

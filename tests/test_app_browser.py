@@ -124,7 +124,7 @@ def test_image_in_the_browser(browser, server, tmp_path):
     browser.save_screenshot(str(tmp_path / "image_tab.png"))
 
 
-@pytest.mark.skipif(not HAS_GIF, reason="keras_vsr.io.gif (upscale_gif) is not available")
+@pytest.mark.skipif(not HAS_GIF, reason="keras_vsr.io.gif (map_gif) is not available")
 def test_gif_in_the_browser(browser, server, tmp_path):
     browser.get(server.local_url)
     wait_for(browser, "#image-input")
@@ -144,7 +144,7 @@ def test_gif_in_the_browser(browser, server, tmp_path):
     browser.save_screenshot(str(tmp_path / "gif_tab.png"))
 
 
-@pytest.mark.skipif(not HAS_VIDEO, reason="keras_vsr.io.video (upscale_video) is not available")
+@pytest.mark.skipif(not HAS_VIDEO, reason="keras_vsr.io.video (map_video) is not available")
 def test_video_in_the_browser(browser, server, tmp_path):
     import imageio.v2 as imageio
 

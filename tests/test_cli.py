@@ -1,8 +1,23 @@
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
 
-from keras_vsr.cli import main
+from keras_vsr.cli import build_parser, main
+from keras_vsr.io import iter_gif_frames, load_image, read_gif_info
+from tests.support import BACKEND, REPO
+
+# The console script installed beside this Python, as a new user runs it.
+CONSOLE_SCRIPT = Path(sys.executable).parent / "keras-vsr"
+OTHER_BACKEND = "jax" if BACKEND != "jax" else "torch"
+# TensorFlow's and absl's start-up log, as it looked on a terminal.
+NOISE = re.compile(r"cuInit|cuda|oneDNN|absl|^[IWEF]\d{4} ", re.IGNORECASE | re.MULTILINE)
 
 
 @pytest.fixture
@@ -92,17 +107,79 @@ def test_presets_lists_the_bundled_preset(capsys):
     assert code == 0 and "srresnet_b8f48_291photos_x4" in out and "SRResNetBackbone" in out
 
 
-def test_evaluate_prints_preset_and_bicubic(tmp_path, tiny_preset, capsys):
-    rng = np.random.default_rng(0)
-    (tmp_path / "set" / "HR").mkdir(parents=True)
-    for i in range(2):
-        image = np.kron(rng.random((6, 6, 3)), np.ones((8, 8, 1))) * 255
-        Image.fromarray(image.astype(np.uint8)).save(tmp_path / "set" / "HR" / f"im{i}.png")
-    code, out, err = run(capsys, "evaluate", "--preset", tiny_preset, "--data", tmp_path / "set" / "HR")
-    assert code == 0, err
-    lines = out.splitlines()
-    assert lines[1].split() == ["image", "PSNR", "SSIM", "bic", "PSNR", "bic", "SSIM"]
-    assert [line.split()[0] for line in lines[2:5]] == ["im0", "im1", "mean"]
+def assert_aligned(table, presets):
+    """Each preset's row has its name, class and description where the
+    header's columns start, after a space."""
+    header, *rows = table.splitlines()
+    assert header.split() == ["name", "class", "scale", "params", "Set5", "PSNR", "description"]
+    assert len(rows) == len(presets)
+    at_class, at_description = header.index("class"), header.index("description")
+    for row, preset in zip(rows, presets):
+        assert row.startswith(preset["name"] + " ")
+        assert row[at_class - 1] == " " and row[at_class:].startswith(preset["class"] + " ")
+        assert row[at_description - 1] == " " and row[at_description:] == preset["description"]
+
+
+def test_presets_columns_stay_apart_whatever_the_lengths(capsys, monkeypatch):
+    from keras_vsr import presets as presets_module
+
+    assert_aligned(run(capsys, "presets")[1], presets_module.list_presets())
+    long = [
+        {"name": "a" * 70, "class": "B" * 45, "scale": 4, "params": 123_456_789, "description": "long names",
+         "metrics": {"Set5": {"psnr": 31.3149}}},
+        {"name": "short", "class": "C", "scale": "any", "params": None, "description": "short names", "metrics": {}},
+    ]
+    monkeypatch.setattr(presets_module, "list_presets", lambda: long)
+    code, out, _ = run(capsys, "presets")
+    assert code == 0
+    assert_aligned(out, long)
+    assert re.search(r" 4 +123,456,789 +31\.31  long names$", out.splitlines()[1])
+
+
+def test_presets_json_for_scripts(capsys):
+    code, out, _ = run(capsys, "presets", "--json")
+    assert code == 0
+    presets = {p["name"]: p for p in json.loads(out)}
+    default = presets["srresnet_b8f48_291photos_x4"]
+    assert {"name", "class", "scale", "params", "description", "metrics"} <= set(default)
+    assert (default["class"], default["scale"], default["params"]) == ("SRResNetBackbone", 4, 522_771)
+    assert default["metrics"]["Set5"]["psnr"] > 31
+
+
+COMMANDS = {
+    "upscale": ["in.png", "out.png"],
+    "interpolate": ["in.gif", "out.gif"],
+    "colorize": ["in.png", "out.png"],
+    "presets": [],
+    "app": [],
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize(
+    "option,dest,value",
+    [(["--backend", OTHER_BACKEND], "backend", OTHER_BACKEND), (["-q"], "quiet", True), (["--quiet"], "quiet", True)],
+)
+def test_global_options_go_on_either_side_of_the_command(command, option, dest, value):
+    before = build_parser().parse_args([*option, command, *COMMANDS[command]])
+    after = build_parser().parse_args([command, *COMMANDS[command], *option])
+    neither = build_parser().parse_args([command, *COMMANDS[command]])
+    assert getattr(before, dest) == getattr(after, dest) == value
+    assert getattr(neither, dest) in (None, False)
+    # A value given before the command is kept when the command has none.
+    assert build_parser().parse_args(["--backend", "torch", command, *COMMANDS[command], "-q"]).backend == "torch"
+
+
+def test_every_command_takes_the_global_options(capsys):
+    usage = build_parser().format_usage()
+    commands = re.search(r"\{(upscale[\w,-]*)\}", usage).group(1).split(",")
+    assert set(COMMANDS) <= set(commands)
+    # Commands of commands too: `keras-vsr train FAMILY`, `keras-vsr evaluate KIND`.
+    for command in [[c] for c in commands] + [["train", "srresnet"], ["evaluate", "sr"]]:
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        out = capsys.readouterr().out
+        assert "--backend" in out and "-q, --quiet" in out, command
 
 
 def test_folder_in_folder_out_with_one_bad_file(tmp_path, photo, tiny_preset, capsys):
@@ -201,20 +278,132 @@ def test_unusual_but_valid_images(tmp_path, tiny_preset, capsys, name, make, siz
         assert result.mode == mode
 
 
-def test_backend_option_chooses_the_keras_backend(tmp_path, photo, tiny_preset):
-    import subprocess
-    import sys
-
-    from tests.support import REPO
-
-    out = tmp_path / "o.png"
-    result = subprocess.run(
-        [sys.executable, "-m", "keras_vsr.cli", "--backend", "jax", "upscale", str(photo), str(out), "--preset", str(tiny_preset)],
-        capture_output=True, text=True, cwd=REPO, env={**__import__("os").environ, "KERAS_BACKEND": "torch"}, timeout=600,
+def run_console_script(*args, **env):
+    """Run the installed `keras-vsr` with `args`, as from a user's shell
+    (no TF_CPP_MIN_LOG_LEVEL), with `env` added."""
+    if not CONSOLE_SCRIPT.exists():
+        pytest.skip(f"the console script is not installed at {CONSOLE_SCRIPT}")
+    clean = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.run(
+        [str(CONSOLE_SCRIPT), *map(str, args)], capture_output=True, text=True, cwd=REPO,
+        env={**clean, **env}, timeout=600,
     )
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_backend_option_chooses_the_keras_backend(tmp_path, photo, tiny_preset, where):
+    out = tmp_path / "o.png"
+    command = ["upscale", photo, out, "--preset", tiny_preset]
+    option = ["--backend", OTHER_BACKEND]
+    result = run_console_script(*(option + command if where == "before" else command + option), KERAS_BACKEND=BACKEND)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "on jax" in result.stdout.splitlines()[-1]
+    assert f"on {OTHER_BACKEND}" in result.stdout.splitlines()[-1]
+    assert not NOISE.search(result.stderr), result.stderr
     assert Image.open(out).size == (64, 48)
+
+
+def test_no_tensorflow_start_up_noise_on_the_terminal():
+    result = run_console_script("presets")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert not NOISE.search(result.stderr), result.stderr
+    assert "srresnet_b8f48_291photos_x4" in result.stdout
+
+
+def test_errors_still_show_as_one_line(tmp_path):
+    result = run_console_script("upscale", tmp_path / "missing.png", tmp_path / "out.png")
+    assert result.returncode == 2
+    assert result.stderr == f"keras-vsr: error: {tmp_path / 'missing.png'}: no such file or folder\n"
+
+
+def test_only_native_log_lines_are_hidden_at_start_up():
+    code = """
+import os, warnings
+from keras_vsr.cli import _native_log_hidden
+with _native_log_hidden():
+    os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n")
+    os.write(2, b"I0000 00:00:1795886714.164312    7466 port.cc:153] oneDNN custom operations are on.\\n")
+    os.write(2, b"E0000 00:00:1795886796.182359    7887 cuda_platform.cc:52] failed call to cuInit\\n")
+    warnings.warn("a real warning")
+    os.write(2, b"a line of its own\\n")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert "UserWarning: a real warning" in lines[0] and lines[-1] == "a line of its own"
+    assert not NOISE.search(result.stderr)
+
+
+@pytest.fixture(scope="module")
+def tiny_unet_preset(tmp_path_factory):
+    """A saved pre-upsampling (any scale) U-Net SR preset."""
+    from keras_vsr.models import UNetSRBackbone
+
+    path = tmp_path_factory.mktemp("presets") / "tiny_unet"
+    UNetSRBackbone(filters=(4, 8, 8), convs_per_level=1).save_to_preset(str(path))
+    return path
+
+
+@pytest.mark.parametrize("preset", ["tiny_preset", "tiny_unet_preset"])
+@pytest.mark.parametrize("option,value", [("--scale", 2), ("--scale", 1.5), ("--size", (30, 50))])
+def test_scale_and_size_give_what_the_task_gives(tmp_path, photo, capsys, request, preset, option, value):
+    from keras_vsr.models import SuperResolver
+
+    preset = request.getfixturevalue(preset)
+    out = tmp_path / "out.png"
+    argument = f"{value[1]}x{value[0]}" if option == "--size" else value
+    assert run(capsys, "upscale", photo, out, "--preset", preset, option, argument)[0] == 0
+    task = SuperResolver.from_preset(str(preset))
+    expected = task.upscale(load_image(photo), **{option.lstrip("-"): value})
+    np.testing.assert_array_equal(load_image(out), expected)
+
+
+@pytest.mark.filterwarnings("ignore:.*written unoptimised")
+def test_gif_frames_are_what_the_task_gives(tmp_path, tiny_preset, capsys):
+    from keras_vsr.models import SuperResolver
+
+    rng = np.random.default_rng(0)
+    frames = [Image.fromarray(rng.integers(0, 256, (8, 10, 3), dtype=np.uint8)) for _ in range(2)]
+    src = tmp_path / "anim.gif"
+    frames[0].save(src, save_all=True, append_images=frames[1:], duration=[70, 90], loop=0)
+    task = SuperResolver.from_preset(str(tiny_preset))
+    for option, value, size in [("--scale", 1.5, (15, 12)), ("--size", "16x12", (16, 12))]:
+        out = tmp_path / f"out{option}.gif"
+        assert run(capsys, "upscale", src, out, "--preset", tiny_preset, option, value)[0] == 0
+        info = read_gif_info(out)
+        assert (info.size, info.durations, info.loop) == (size, (70, 90), 0)
+        kwargs = {"scale": value} if option == "--scale" else {"size": size[::-1]}
+        for frame, source in zip(iter_gif_frames(out), iter_gif_frames(src)):
+            # At most 256 pixels a frame: the GIF palette keeps every colour.
+            np.testing.assert_array_equal(frame[..., :3], task.upscale(source[..., :3], **kwargs))
+
+
+@pytest.fixture(scope="module")
+def grey2rgb_preset(tmp_path_factory):
+    from keras_vsr.models import Grey2RGBBackbone
+
+    path = tmp_path_factory.mktemp("presets") / "grey2rgb"
+    Grey2RGBBackbone(filters=4, depth=2).save_to_preset(str(path))
+    return path
+
+
+def test_colorize_a_video_frame_by_frame(tmp_path, grey2rgb_preset, capsys):
+    import imageio.v2 as imageio
+
+    from keras_vsr.inference.tasks import colorize_fn, load_task
+    from keras_vsr.io import iter_video_frames, probe_video
+
+    src = tmp_path / "grey.mp4"
+    rng = np.random.default_rng(0)
+    base = np.kron(rng.integers(40, 216, (4, 6, 1)), np.ones((8, 8, 3))).astype(np.uint8)
+    imageio.mimwrite(src, [np.roll(base, i, axis=1)[4:28, :32] for i in range(6)], fps=10, macro_block_size=1)
+    out = tmp_path / "colour.mp4"
+    code, stdout, err = run(capsys, "colorize", src, out, "--preset", grey2rgb_preset)
+    assert code == 0, err
+    info = probe_video(out, count_frames=True)
+    assert (info.size, info.frame_count, info.fps) == ((32, 24), 6, 10.0)
+    colorize = colorize_fn(load_task(str(grey2rgb_preset), "colorize"))
+    for frame, source in zip(iter_video_frames(out), iter_video_frames(src)):
+        assert np.abs(frame.astype(int) - colorize(source)).mean() < 8  # H.264 is lossy
 
 
 def test_upscale_to_a_given_size(tmp_path, photo, tiny_preset, capsys):

@@ -10,7 +10,7 @@ from keras_vsr.cli import main
 from keras_vsr.io.gif import iter_gif_frames, read_gif_info
 from keras_vsr.io.video import probe_video
 from keras_vsr.models import FFCInterpolatorBackbone, Grey2RGBBackbone
-from test_video import clips  # noqa: F401  (module fixture)
+from tests.test_video import clips  # noqa: F401  (module fixture)
 
 
 @pytest.fixture(scope="module")

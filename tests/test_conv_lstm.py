@@ -145,16 +145,17 @@ def test_task_trains_and_predicts_middle_of_any_size():
     np.testing.assert_allclose(task.predict_middle(a[:1], b[:1]), out[:1], atol=1e-5)
 
 
-def test_task_converts_rgb_to_luma_or_interpolates_per_channel():
+def test_task_interpolates_rgb_per_channel_or_on_luma_by_its_colour_mode():
     task = _task()
     a, b = _sequence((2, 8, 8, 3), 1), _sequence((2, 8, 8, 3), 2)
-    luma = lambda t: (t @ np.array([0.299, 0.587, 0.114], "float32"))[..., None]  # noqa: E731
-    grey = task.predict_middle(a, b)
-    assert grey.shape == (2, 8, 8, 1)
-    np.testing.assert_allclose(grey, task.predict_middle(luma(a), luma(b)), atol=1e-5)
-    rgb = task.predict_middle(a, b, colour="per_channel")
-    assert rgb.shape == (2, 8, 8, 3)
+    rgb = task.predict_middle(a, b)
+    assert task.colour_mode == "per_channel" and rgb.shape == (2, 8, 8, 3)
     np.testing.assert_allclose(rgb[..., 1:2], task.predict_middle(a[..., 1:2], b[..., 1:2]), atol=1e-5)
+    luma_task = ConvLSTMInterpolator(task.backbone, colour_mode="luma")
+    luma = lambda t: (t @ np.array([0.299, 0.587, 0.114], "float32"))[..., None]  # noqa: E731
+    grey = luma_task.predict_middle(a, b)
+    assert grey.shape == (2, 8, 8, 3)
+    np.testing.assert_allclose(grey, np.repeat(task.predict_middle(luma(a), luma(b)), 3, -1), atol=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -162,7 +163,7 @@ def test_task_converts_rgb_to_luma_or_interpolates_per_channel():
     [
         ((1, 8, 8, 1), (1, 8, 9, 1), "same shape"),
         ((8, 8, 1), (8, 8, 1), "add a leading axis"),
-        ((1, 8, 8, 2), (1, 8, 8, 2), "1 or 3 channels"),
+        ((1, 8, 8, 2), (1, 8, 8, 2), r"\(batch, h, w, 1\) or \(batch, h, w, 3\)"),
     ],
 )
 def test_predict_middle_rejects_bad_frames(a_shape, b_shape, message):

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_vsr.data import PairedPatchDataset, find_images
+from keras_vsr.data import PairedPatchDataset
+from keras_vsr.io import find_images, load_image
 from keras_vsr.utils.imresize import imresize
 
 
@@ -45,3 +46,14 @@ def test_div2k_layout_and_small_images_skipped(tmp_path):
         PairedPatchDataset(tmp_path, scale=4, patch_size=24)
     with pytest.raises(ValueError, match="does not exist"):
         find_images(tmp_path / "missing")
+
+
+def test_load_image_converts_to_the_requested_mode(tmp_path):
+    grey = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20
+    Image.fromarray(grey).save(tmp_path / "grey.png")
+    assert load_image(tmp_path / "grey.png").shape == (3, 4)
+    rgb = load_image(tmp_path / "grey.png", mode="RGB")
+    assert rgb.shape == (3, 4, 3) and all(np.array_equal(rgb[..., c], grey) for c in range(3))
+    np.testing.assert_array_equal(load_image(tmp_path / "grey.png", mode="L"), grey)
+    with pytest.raises(ValueError, match="Received: mode='CMYK'"):
+        load_image(tmp_path / "grey.png", mode="CMYK")

@@ -2,29 +2,15 @@ import numpy as np
 import pytest
 
 import keras
+from tests.support import AverageInterpolator
+from keras_vsr.inference import SpatioTemporalFusion
 from keras_vsr.models import (
     ConvLSTMInterpolator,
     ConvLSTMInterpolatorBackbone,
     Grey2RGBBackbone,
     Grey2RGBColorizer,
-    SpatioTemporalFusion,
 )
-from keras_vsr.models.spatio_temporal_fusion import interpolate_frames
-
-LUMA = np.array([0.299, 0.587, 0.114], "float32")
-
-
-class AveragingInterpolator:
-    """Frame averaging with the interpolator interface (exact, for checks)."""
-
-    channels = 1
-
-    def __init__(self):
-        self.calls = []
-
-    def predict_middle(self, a, b, batch_size=8, colour="luma"):
-        self.calls.append(len(a))
-        return (np.asarray(a) + np.asarray(b)) / 2
+from keras_vsr.utils.colour import LUMA_WEIGHTS as LUMA
 
 
 class FlatColorizer:
@@ -50,50 +36,33 @@ def _clip(n=5, h=9, w=11, seed=0):
     return np.random.default_rng(seed).integers(0, 256, (n, h, w), dtype=np.uint8)
 
 
-@pytest.mark.parametrize("factor", [2, 4])
-def test_interpolate_frames_order_and_count(factor):
-    frames = _clip(4)
-    out = np.stack(list(interpolate_frames(AveragingInterpolator(), frames, factor=factor)))
-    assert out.shape == ((4 - 1) * factor + 1, 9, 11) and out.dtype == np.uint8
-    np.testing.assert_array_equal(out[::factor], frames)  # originals kept in place
-    f = frames.astype("float32")
-    np.testing.assert_allclose(out[factor // 2], np.round((f[0] + f[1]) / 2), atol=1)
-    if factor == 4:
-        np.testing.assert_allclose(out[1], np.round((3 * f[0] + f[1]) / 4), atol=1.5)
+class Recorder:
+    """An interpolator that records the frames it is given."""
+
+    def __init__(self):
+        self.seen = []
+
+    def predict_middle(self, a, b):
+        self.seen.append(a.shape)
+        return (a + b) / 2
 
 
-def test_chunking_gives_the_same_frames_and_bounds_batches():
-    frames = _clip(9)
-    whole = np.stack(list(interpolate_frames(AveragingInterpolator(), frames, factor=4, chunk_size=100)))
-    interp = AveragingInterpolator()
-    chunked = np.stack(list(interpolate_frames(interp, iter(list(frames)), factor=4, chunk_size=3)))
-    np.testing.assert_array_equal(chunked, whole)
-    assert max(interp.calls) <= 3
+def test_fusion_interpolates_the_luma_through_the_frame_rate_pipeline():
+    from keras_vsr.io.framerate import raise_frame_rate
 
-
-def test_bad_input_errors():
-    interp = AveragingInterpolator()
-    with pytest.raises(ValueError, match="at least two frames. Received 1"):
-        list(interpolate_frames(interp, _clip(1)))
-    with pytest.raises(ValueError, match="at least two frames. Received 0"):
-        list(interpolate_frames(interp, []))
-    frames = [f for f in _clip(3)] + [np.zeros((9, 12), np.uint8)]
-    with pytest.raises(ValueError, match="same size. Frame 0 is 9x11 .* frame 3 is 9x12"):
-        list(interpolate_frames(interp, frames, chunk_size=2))
-    with pytest.raises(ValueError, match="uint8"):
-        list(interpolate_frames(interp, _clip(3).astype("float32")))
-    with pytest.raises(ValueError, match="factor=3"):
-        list(interpolate_frames(interp, _clip(3), factor=3))
-
-
-def test_colour_frames_are_converted_to_luma():
     rgb = np.random.default_rng(0).integers(0, 256, (3, 6, 7, 3), dtype=np.uint8)
-    out = np.stack(list(interpolate_frames(AveragingInterpolator(), rgb)))
-    assert out.shape == (5, 6, 7, 1)
-    np.testing.assert_allclose(out[0, ..., 0], rgb[0].astype("float32") @ LUMA, atol=0.51)
+    recorder = Recorder()
+    fusion = SpatioTemporalFusion(recorder, FlatColorizer((0.0, 0.0, 0.0)))
+    out = fusion.fuse(rgb, factor=4, chunk_size=1)
+    assert out.shape == (9, 6, 7, 3)
+    assert {shape[1:] for shape in recorder.seen} == {(6, 7, 1)}  # grey frames only
+    luma = np.round(rgb.astype("float32") @ LUMA).astype(np.uint8)
+    grey = np.stack(list(raise_frame_rate(luma, AverageInterpolator(), 4)))
+    # A colouriser adding no chroma returns the grey frames in all channels.
+    np.testing.assert_array_equal(out, np.repeat(grey[..., None], 3, axis=-1))
 
 
-@pytest.mark.parametrize("factor", [2, 4])
+@pytest.mark.parametrize("factor", [2, 8])
 def test_fusion_with_real_models_any_size(tiny_models, factor):
     fusion = SpatioTemporalFusion(*tiny_models)
     grey = _clip(3, 7, 9)  # odd size
@@ -110,7 +79,7 @@ def test_fusion_with_real_models_any_size(tiny_models, factor):
 def test_key_frames_restore_true_colours():
     grey_rgb = np.random.default_rng(1).integers(40, 200, (5, 6, 8, 3), dtype=np.uint8)
     grey = np.round(grey_rgb.astype("float32") @ LUMA).astype(np.uint8)
-    fusion = SpatioTemporalFusion(AveragingInterpolator(), FlatColorizer())
+    fusion = SpatioTemporalFusion(AverageInterpolator(), FlatColorizer())
     key0, key4 = grey_rgb[0], grey_rgb[4]
     out = fusion.fuse(grey, key_frames={0: key0, 4: key4}, factor=2)
     assert out.shape == (9, 6, 8, 3)
@@ -127,7 +96,7 @@ def test_key_frames_restore_true_colours():
 
 
 def test_fusion_bad_input(tiny_models):
-    fusion = SpatioTemporalFusion(AveragingInterpolator(), FlatColorizer())
+    fusion = SpatioTemporalFusion(AverageInterpolator(), FlatColorizer())
     grey = _clip(3)
     with pytest.raises(ValueError, match="at least two frames"):
         fusion.fuse(grey[:1])
@@ -157,7 +126,7 @@ def test_fusion_from_preset(tiny_models, tmp_path):
 
 
 def test_bundled_presets_load_by_name_and_fuse():
-    from keras_vsr.presets import list_presets
+    from keras_vsr.models import list_presets
 
     names = {p["name"] for p in list_presets()}
     assert {"conv_lstm_interpolator_f16_vimeo_grey", "grey2rgb_f16d3_291photos"} <= names

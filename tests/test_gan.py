@@ -231,7 +231,7 @@ def test_discriminators_serialise(tmp_path):
     ],
 )
 def test_bundled_gan_presets_load_with_their_discriminators(cls, name, critic):
-    from keras_vsr.presets import list_presets
+    from keras_vsr.models import list_presets
 
     if name not in {p["name"] for p in list_presets()}:
         pytest.skip(f"{name} is not installed")

@@ -12,7 +12,7 @@ from PIL import Image
 
 from keras_vsr.io import ImageReadError
 from keras_vsr.io import gif as gif_module
-from keras_vsr.io.gif import iter_gif_frames, read_gif_info, upscale_gif, write_gif_atomic
+from keras_vsr.io.gif import iter_gif_frames, map_gif, read_gif_info, write_gif_atomic
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 PALETTE = bytes(RED + GREEN + BLUE + WHITE)  # 4 entries: indices 0..3
@@ -141,7 +141,7 @@ def test_frames_match_pil_for_an_opaque_gif(tmp_path):
 def test_round_trip_keeps_timing_loop_and_transparency(tmp_path):
     src, expected = composited_gif(tmp_path)
     dst = tmp_path / "out" / "big.gif"
-    info = upscale_gif(src, dst, nearest(3), 3)
+    info = map_gif(src, dst, nearest(3))
     assert info == read_gif_info(src)
     out = read_gif_info(dst)
     assert out.frame_count == 4 and out.size == (36, 30)
@@ -161,7 +161,7 @@ def test_round_trip_with_the_super_resolver(tmp_path, tiny_preset):
     sr = SuperResolver.from_preset(str(tiny_preset))
     src, expected = composited_gif(tmp_path)
     dst = tmp_path / "sr.gif"
-    upscale_gif(src, dst, sr.upscale, sr.scale)
+    map_gif(src, dst, sr.upscale)
     out = read_gif_info(dst)
     assert out.frame_count == 4 and out.size == (48, 40)
     assert out.durations == (100, 200, 300, 40) and out.loop == 2 and out.has_transparency
@@ -170,6 +170,24 @@ def test_round_trip_with_the_super_resolver(tmp_path, tiny_preset):
     # frame 2; away from its edges, where alpha is interpolated, so is the output.
     assert (frames[2][4:16, 8:24, 3][4:-4, 4:-4] == 0).all()
     assert (frames[0][:, :, 3] == 255).all()
+
+
+@ignore_unoptimised
+def test_colourising_with_the_same_map(tmp_path):
+    from keras_vsr.inference.tasks import colorize_fn
+    from keras_vsr.models import Grey2RGBBackbone, Grey2RGBColorizer
+
+    colorize = colorize_fn(Grey2RGBColorizer(Grey2RGBBackbone(filters=4, depth=2)))
+    src, _ = composited_gif(tmp_path)
+    dst = tmp_path / "colour.gif"
+    info = map_gif(src, dst, colorize)
+    out = read_gif_info(dst)
+    assert (out.size, out.durations, out.loop, out.has_transparency) == (info.size, info.durations, 2, True)
+    for frame, source in zip(iter_gif_frames(dst), iter_gif_frames(src)):
+        want = colorize(source)  # RGBA in, RGB colourised, alpha kept
+        np.testing.assert_array_equal(frame[:, :, 3], want[:, :, 3])
+        shown = want[:, :, 3] == 255
+        np.testing.assert_array_equal(frame[shown], want[shown])  # 120 pixels: no colour lost
 
 
 @ignore_unoptimised
@@ -183,7 +201,7 @@ def test_single_frame_and_opaque_gif(tmp_path):
         seen.append(frame.shape)
         return nearest(2)(frame)
 
-    upscale_gif(src, tmp_path / "two.gif", upscale, 2)
+    map_gif(src, tmp_path / "two.gif", upscale)
     assert seen == [(5, 7, 3)]  # no transparency: RGB frames
     (frame,) = iter_gif_frames(tmp_path / "two.gif")
     assert frame.shape == (10, 14, 4) and (frame == [90, 90, 90, 255]).all()
@@ -205,7 +223,7 @@ def test_bad_inputs_raise_and_write_nothing(tmp_path, name, content, message):
     src.write_bytes(content(good))
     out = tmp_path / "out"
     with pytest.raises(ImageReadError, match=message) as excinfo:
-        upscale_gif(src, out / "big.gif", nearest(2), 2)
+        map_gif(src, out / "big.gif", nearest(2))
     assert name in str(excinfo.value)
     assert not out.exists() or not any(out.iterdir())
 
@@ -223,16 +241,31 @@ def test_error_in_the_middle_leaves_no_output(tmp_path):
 
     upscale.calls = 0
     with pytest.raises(RuntimeError, match="model failed"):
-        upscale_gif(src, dst, upscale, 2, chunk_size=1)
+        map_gif(src, dst, upscale, chunk_size=1)
     assert dst.read_bytes() == b"previous result"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["anim.gif", "big.gif"]
 
 
-def test_wrong_upscale_output_is_reported(tmp_path):
+def test_wrong_frame_fn_output_is_reported(tmp_path):
     src = opaque_gif(tmp_path / "anim.gif")
-    with pytest.raises(ValueError, match=r"\(16, 20, 3\).*Received shape \(8, 10, 3\)"):
-        upscale_gif(src, tmp_path / "big.gif", lambda frame: frame, 2)
+    with pytest.raises(ValueError, match="uint8.*frame 0 with dtype float32"):
+        map_gif(src, tmp_path / "big.gif", lambda frame: frame.astype(np.float32))
+    sizes = iter([2, 2, 3])
+    with pytest.raises(ValueError, match=r"size of the first, 16x20.*frame 2 of shape \(24, 30"):
+        map_gif(src, tmp_path / "big.gif", lambda frame: nearest(next(sizes))(frame))
     assert not (tmp_path / "big.gif").exists()
+
+
+@ignore_unoptimised
+def test_output_size_comes_from_the_frames_returned(tmp_path):
+    src, expected = composited_gif(tmp_path)
+    info = map_gif(src, tmp_path / "same.gif", lambda frame: 255 - frame[..., :3])  # RGB results, 12x10
+    out = read_gif_info(tmp_path / "same.gif")
+    assert out.size == info.size == (12, 10) and out.durations == info.durations and out.loop == info.loop
+    frames = list(iter_gif_frames(tmp_path / "same.gif"))
+    # The GIF uses transparency, so RGB results are made opaque and keep a transparent index.
+    assert out.has_transparency and all((frame[:, :, 3] == 255).all() for frame in frames)
+    np.testing.assert_array_equal(frames[0][:, :, :3], 255 - expected[0][:, :, :3])
 
 
 @ignore_unoptimised
@@ -249,7 +282,7 @@ def test_chunks_bound_the_frames_in_memory(tmp_path):
         outputs.append(weakref.ref(result))
         return result
 
-    upscale_gif(src, tmp_path / "big.gif", upscale, 2, chunk_size=3)
+    map_gif(src, tmp_path / "big.gif", upscale, chunk_size=3)
     assert len(inputs) == 10 and read_gif_info(tmp_path / "big.gif").frame_count == 10
     assert max(n_in for n_in, _ in alive) == 3  # a whole chunk is read, never more
     assert max(n_out for _, n_out in alive) <= 3
@@ -264,7 +297,7 @@ def test_progress_wraps_the_frames_with_a_length(tmp_path):
         seen.append(len(frames))
         return frames
 
-    upscale_gif(src, tmp_path / "big.gif", nearest(2), 2, progress=progress)
+    map_gif(src, tmp_path / "big.gif", nearest(2), progress=progress)
     assert seen == [5]
 
 
@@ -310,9 +343,9 @@ def test_gifsicle_optimises_losslessly(tmp_path, monkeypatch):
     monkeypatch.setattr(gif_module.subprocess, "run", recording_run)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        upscale_gif(src, tmp_path / "optimised.gif", nearest(2), 2)
+        map_gif(src, tmp_path / "optimised.gif", nearest(2))
     assert len(calls) == 1 and calls[0][0].endswith("gifsicle") and "--optimize=2" in calls[0]
-    upscale_gif(src, tmp_path / "plain.gif", nearest(2), 2, optimize=False)
+    map_gif(src, tmp_path / "plain.gif", nearest(2), optimize=False)
     for a, b in zip(iter_gif_frames(tmp_path / "optimised.gif"), iter_gif_frames(tmp_path / "plain.gif")):
         np.testing.assert_array_equal(a, b)
     assert read_gif_info(tmp_path / "optimised.gif").durations == read_gif_info(src).durations
@@ -327,7 +360,7 @@ def test_warns_once_when_gifsicle_is_missing_or_fails(tmp_path, monkeypatch, whi
     monkeypatch.setattr(shutil, "which", lambda name: which)
     src = opaque_gif(tmp_path / "anim.gif")
     with pytest.warns(UserWarning) as record:
-        upscale_gif(src, tmp_path / "big.gif", nearest(2), 2)
+        map_gif(src, tmp_path / "big.gif", nearest(2))
     # On JAX, starting gifsicle also warns (a RuntimeWarning about os.fork).
     (warning,) = [str(w.message) for w in record if w.category is UserWarning]
     assert "big.gif" in warning and "unoptimised" in warning and re.search(message, warning)
@@ -340,6 +373,6 @@ def test_pixel_limit(tmp_path):
     with pytest.raises(ImageReadError, match="anim.gif: 10x8 = 80 pixels is above the limit of 79 pixels"):
         read_gif_info(src, max_pixels=79)
     with pytest.raises(ImageReadError, match="above the limit"):
-        upscale_gif(src, tmp_path / "big.gif", nearest(2), 2, max_pixels=79)
+        map_gif(src, tmp_path / "big.gif", nearest(2), max_pixels=79)
     assert read_gif_info(src, max_pixels=80).frame_count == 3
     assert not (tmp_path / "big.gif").exists()

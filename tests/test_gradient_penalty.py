@@ -14,11 +14,10 @@ from tests.support import BACKEND, to_numpy
 from keras_vsr.losses import (
     discriminator_loss,
     generator_adversarial_loss,
-    gradient_penalty,
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
-from keras_vsr.trainers import input_gradient
+from keras_vsr.trainers import gradient_penalty, input_gradient
 
 SHAPE = (3, 4, 5, 3)
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import keras
-from tests.support import BENCH, REPO, needs_data, run_backbone_test, run_python
+from tests.support import run_backbone_test
 from keras_vsr.data import ColorizationDataset
 from keras_vsr.models import Grey2RGBBackbone, Grey2RGBColorizer
 from keras_vsr.models.grey2rgb.grey2rgb_colorizer import replace_luma
@@ -80,22 +80,3 @@ def test_task_preset_round_trip(tmp_path):
     loaded = Grey2RGBColorizer.from_preset(str(tmp_path / "p"))
     grey = np.random.default_rng(1).integers(0, 256, (10, 12), dtype=np.uint8)
     np.testing.assert_array_equal(loaded.colorize(grey), task.colorize(grey))
-
-
-@needs_data("sr", "bench", "Set14")
-def test_evaluate_colorizer_reports_model_and_grey_baseline(tmp_path):
-    task = _task()
-    task.backbone.save_to_preset(str(tmp_path / "p"))
-    folder = tmp_path / "set"
-    folder.mkdir()
-    from PIL import Image
-
-    for name in ("baboon", "bridge"):
-        Image.open(BENCH / "Set14" / "x4" / "HR" / f"{name}.png").crop((0, 0, 48, 40)).save(folder / f"{name}.png")
-    result = run_python(
-        "import sys; sys.argv=['x','--preset',%r,'--folder',%r]; sys.path.insert(0,%r);"
-        "import evaluate_colorizer; evaluate_colorizer.main()" % (str(tmp_path / "p"), str(folder), str(REPO / "tools"))
-    )
-    assert result.returncode == 0, result.stderr
-    assert "grey copied to 3 channels" in result.stdout and "baboon" in result.stdout
-    assert "Left out (grey originals): bridge" in result.stdout

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from tests.support import BENCH, needs_data
-from keras_vsr.data.io import read_image
-from keras_vsr.utils.imresize import imresize, resize_matrix
+from keras_vsr.io import load_image
+from keras_vsr.utils.imresize import imresize, resize_batch, resize_matrix
 
 
 def test_weights_rows_sum_to_one_and_constant_is_kept():
@@ -23,6 +23,15 @@ def test_output_size_and_dtype():
         imresize(x)
 
 
+def test_batch_resize_is_imresize_per_image():
+    batch = np.random.default_rng(0).random((3, 24, 20, 3)).astype("float32")
+    for size in [(6, 5), (36, 30), (24, 7)]:
+        out = resize_batch(batch, size)
+        assert out.shape == (3, *size, 3) and out.dtype == np.float32
+        for image, resized in zip(batch, out):
+            np.testing.assert_allclose(resized, imresize(image.astype("float64"), output_shape=size), atol=1e-5)
+
+
 def test_upscale_interpolates_samples():
     # Integer upscaling of a linear ramp is exact away from the borders.
     ramp = np.tile(np.arange(20, dtype=np.float64), (6, 1))
@@ -38,7 +47,7 @@ def test_reproduces_the_published_lr_images(scale):
     # (where the original, uncropped HR differed) ours agree to 1 level.
     folder = BENCH / "Set5" / f"x{scale}"
     for hr_path in sorted((folder / "HR").glob("*.png")):
-        hr, lr = read_image(hr_path), read_image(folder / "LR" / hr_path.name)
+        hr, lr = load_image(hr_path, mode="RGB"), load_image(folder / "LR" / hr_path.name, mode="RGB")
         diff = np.abs(imresize(hr, 1 / scale).astype(int) - lr)[4:-4, 4:-4]
         assert diff.max() <= 2, hr_path.name
         assert (diff <= 1).mean() > 0.999, hr_path.name

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.support import SHARED_DATA, needs_data
+from tests.support import SHARED_DATA, AverageInterpolator, needs_data
 
 MIDDLEBURY = SHARED_DATA / "video" / "bench" / "middlebury_others"
 
@@ -22,7 +22,7 @@ def _write_benchmark(root, scenes=2, size=(20, 24)):
 
 
 def test_evaluate_interpolation_model_equal_to_average_matches_baseline(tmp_path):
-    from keras_vsr.evaluation_interpolation import evaluate_interpolation, format_interpolation_report
+    from keras_vsr.evaluation import evaluate_interpolation, format_report as format_interpolation_report
 
     folder = _write_benchmark(tmp_path)
     calls = []
@@ -45,7 +45,7 @@ def test_evaluate_interpolation_model_equal_to_average_matches_baseline(tmp_path
 
 
 def test_evaluate_interpolation_rejects_bad_input(tmp_path):
-    from keras_vsr.evaluation_interpolation import evaluate_interpolation
+    from keras_vsr.evaluation import evaluate_interpolation
 
     folder = _write_benchmark(tmp_path)
     with pytest.raises(ValueError, match="shape"):
@@ -61,7 +61,7 @@ def test_evaluate_interpolation_rejects_bad_input(tmp_path):
 
 @needs_data("video", "bench", "middlebury_others")
 def test_frame_averaging_reproduces_published_baseline():
-    from keras_vsr.evaluation_interpolation import _read, find_triplets, frame_average
+    from keras_vsr.evaluation import find_triplets, frame_average, read_frame as _read
     from keras_vsr.metrics import psnr
 
     triplets = find_triplets(MIDDLEBURY)
@@ -70,39 +70,30 @@ def test_frame_averaging_reproduces_published_baseline():
     assert round(float(np.mean(values)), 2) == 28.01
 
 
-class AverageModel:
-    """A stand-in interpolator: the middle frame is the mean of the two."""
-
-    channels = 3
-
-    def __init__(self):
-        self.batches = []
-
-    def predict_middle(self, frames_a, frames_b):
-        assert frames_a.dtype == np.float32 and frames_a.shape == frames_b.shape
-        self.batches.append(frames_a.shape[0])
-        return (frames_a + frames_b) / 2
-
-
 def _ramp(n, h=6, w=5, c=3, step=16):
     return np.stack([np.full((h, w, c), i * step, np.uint8) for i in range(n)])
 
 
-def test_interpolate_factor_2_and_4_keep_inputs_and_add_midpoints():
+def test_interpolate_factor_2_4_and_8_keep_inputs_and_add_midpoints():
     from keras_vsr import interpolate
 
     frames = _ramp(4)
-    out = interpolate(frames, factor=2, model=AverageModel())
+    out = interpolate(frames, factor=2, model=AverageInterpolator())
     assert out.shape == (7, 6, 5, 3) and out.dtype == np.uint8
     np.testing.assert_array_equal(out[::2], frames)
     np.testing.assert_array_equal(out[:, 0, 0, 0], np.arange(7) * 8)
 
-    out4 = interpolate(frames, factor=4, model=AverageModel())
+    out4 = interpolate(frames, factor=4, model=AverageInterpolator())
     assert out4.shape == (13, 6, 5, 3)
     np.testing.assert_array_equal(out4[::4], frames)
     np.testing.assert_array_equal(out4[:, 0, 0, 0], np.arange(13) * 4)  # recursive midpoints
 
-    grey = interpolate(frames[..., 0], model=AverageModel())
+    out8 = interpolate(frames, factor=8, model=AverageInterpolator())
+    assert out8.shape == (25, 6, 5, 3)
+    np.testing.assert_array_equal(out8[::8], frames)
+    np.testing.assert_array_equal(out8[:, 0, 0, 0], np.arange(25) * 2)
+
+    grey = interpolate(frames[..., 0], model=AverageInterpolator())
     assert grey.shape == (7, 6, 5)
 
 
@@ -110,17 +101,21 @@ def test_interpolate_never_crosses_scene_cuts():
     from keras_vsr import interpolate
 
     frames = _ramp(4)
-    out = interpolate(frames, factor=2, model=AverageModel(), scene_cuts=[2])
+    out = interpolate(frames, factor=2, model=AverageInterpolator(), scene_cuts=[2])
     np.testing.assert_array_equal(out[3], frames[1])  # held, not blended
     np.testing.assert_array_equal(out[1, 0, 0, 0], 8)
-    out4 = interpolate(frames, factor=4, model=AverageModel(), scene_cuts=[2])
-    np.testing.assert_array_equal(out4[5:8, 0, 0, 0], [16, 16, 32])
+    out4 = interpolate(frames, factor=4, model=AverageInterpolator(), scene_cuts=[2])
+    np.testing.assert_array_equal(out4[4:9, 0, 0, 0], [16, 16, 16, 16, 32])  # the frame before the cut
 
     # "auto": a hard cut between a dark and a bright shot is found.
     shots = np.concatenate([np.full((2, 8, 8, 3), 10, np.uint8), np.full((2, 8, 8, 3), 240, np.uint8)])
-    auto = interpolate(shots, model=AverageModel(), scene_cuts="auto")
+    auto = interpolate(shots, model=AverageInterpolator(), scene_cuts="auto")
     assert set(np.unique(auto[3])) == {10}
     assert set(np.unique(auto[1])) == {10} and set(np.unique(auto[5])) == {240}
+    # A higher threshold sees no cut there.
+    assert set(np.unique(auto[3])) != set(
+        np.unique(interpolate(shots, model=AverageInterpolator(), scene_cuts="auto", scene_threshold=0.95)[3])
+    )
 
 
 def test_interpolate_streams_in_chunks():
@@ -133,7 +128,7 @@ def test_interpolate_streams_in_chunks():
             pulled.append(i)
             yield frame
 
-    model = AverageModel()
+    model = AverageInterpolator()
     stream = iter_interpolated(reader(), factor=2, model=model, chunk_size=3, batch_size=2)
     first = next(stream)
     assert first[0, 0, 0] == 0 and len(pulled) <= 4  # only one chunk read so far
@@ -145,12 +140,12 @@ def test_interpolate_streams_in_chunks():
 def test_interpolate_bad_input():
     from keras_vsr import interpolate
 
-    model = AverageModel()
+    model = AverageInterpolator()
     with pytest.raises(ValueError, match="at least two frames"):
         interpolate(_ramp(1), model=model)
     with pytest.raises(ValueError, match="at least two frames"):
         interpolate([], model=model)
-    with pytest.raises(ValueError, match="same size"):
+    with pytest.raises(ValueError, match="size of the first"):
         interpolate([np.zeros((4, 4, 3), np.uint8), np.zeros((4, 6, 3), np.uint8)], model=model)
     with pytest.raises(ValueError, match="factor"):
         interpolate(_ramp(3), factor=3, model=model)
@@ -162,6 +157,14 @@ def test_interpolate_bad_input():
         interpolate(_ramp(3), model="no_such_interpolator")
     with pytest.raises(ValueError, match="scene_cuts"):
         interpolate(_ramp(3), model=model, scene_cuts="sometimes")
+    for call in (
+        lambda: interpolate(_ramp(3), factor=16, model=model),
+        lambda: interpolate(_ramp(3, c=2), model=model),
+        lambda: interpolate(_ramp(3), model=model, chunk_size=0),
+    ):
+        with pytest.raises(ValueError) as info:
+            call()
+        assert "\n" not in str(info.value)  # one line
 
 
 def test_interpolate_with_an_ffc_model_on_odd_frame_sizes():

@@ -5,7 +5,8 @@ import pytest
 from PIL import Image
 
 from tests.support import needs_data, SHARED_DATA
-from keras_vsr.data.interpolation import TripletDataset, find_sequence_sources, load_video_scenes
+from keras_vsr.data.interpolation import TripletDataset
+from keras_vsr.data.sources import find_sequence_sources, load_video
 
 
 def _ramp_folder(root, name, n=5, size=(24, 32), step=20):
@@ -57,7 +58,7 @@ def test_video_files_are_split_at_scene_cuts(tmp_path):
         value = 30 + 5 * i if i < 4 else 220 - 5 * i  # a hard cut before frame 4
         writer.send(np.full((32, 32, 3), value, np.uint8).tobytes())
     writer.close()
-    scenes = load_video_scenes(path)
+    scenes = load_video(path, grey=False)
     assert [len(s) for s in scenes] == [4, 4]
     ds = TripletDataset([path], crop_size=16, batch_size=2, max_spacing=1, seed=0)
     assert len(ds.triplets) == 4  # 2 per scene, none across the cut

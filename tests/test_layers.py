@@ -3,6 +3,7 @@ import pytest
 
 from tests.support import run_layer_test, to_numpy
 from keras_vsr.layers import BicubicUpsample, PixelShuffle, ResidualBlock, SubPixelUpsample
+from keras_vsr.utils.image_ops import symmetric_pad
 from keras_vsr.utils.imresize import imresize
 
 
@@ -67,3 +68,11 @@ def test_bicubic_upsample_on_tiny_images(shape):
     x = np.random.default_rng(0).random((1, *shape, 3)).astype("float32")
     y = to_numpy(BicubicUpsample(4)(x))[0]
     np.testing.assert_allclose(y, imresize(x[0].astype("float64"), 4), atol=1e-5)
+
+
+@pytest.mark.parametrize("height, width", [((2, 2), (2, 2)), ((0, 3), (0, 1)), ((5, 1), (1, 4))])
+def test_symmetric_pad_matches_numpy(height, width):
+    # The last case pads a 3x2 image by more than its sides: mirroring repeats.
+    x = np.random.default_rng(0).random((2, 3, 2, 1)).astype("float32")
+    expected = np.pad(x, ((0, 0), height, width, (0, 0)), mode="symmetric")
+    np.testing.assert_array_equal(to_numpy(symmetric_pad(x, height, width)), expected)

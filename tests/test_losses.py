@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import keras
-from keras_vsr.losses import CharbonnierLoss, L1Loss, MSELoss
+from keras_vsr.losses import CharbonnierLoss, L1Loss, MSELoss, get_pixel_loss
 
 
 def pair():
@@ -32,3 +32,11 @@ def test_losses_serialise(cls):
     assert type(restored) is cls
     a, b = pair()
     assert float(restored(a, b)) == pytest.approx(float(loss(a, b)))
+
+
+def test_pixel_losses_by_name():
+    assert type(get_pixel_loss("l1")) is L1Loss and type(get_pixel_loss("charbonnier")) is CharbonnierLoss
+    custom = MSELoss(name="custom")
+    assert get_pixel_loss(custom) is custom
+    with pytest.raises(ValueError, match=r"`pixel_loss` must be one of \['charbonnier', 'l1', 'mse'\].*'huber'"):
+        get_pixel_loss("huber", "pixel_loss")

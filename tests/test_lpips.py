@@ -207,13 +207,13 @@ def test_lpips_distance_serialises(distance):
 def test_lpips_prefers_bicubic_to_a_heavy_blur(weights_dir):
     from scipy.ndimage import gaussian_filter
 
-    from keras_vsr.data.io import read_image
+    from keras_vsr.io import load_image
     from keras_vsr.utils.imresize import imresize
 
     folder = BENCH / "Set5" / "x4"
     for name in ["baby", "bird", "butterfly", "head", "woman"]:
-        hr = read_image(folder / "HR" / f"{name}.png")
-        bicubic = imresize(read_image(folder / "LR" / f"{name}.png"), scale=4)
+        hr = load_image(folder / "HR" / f"{name}.png", mode="RGB")
+        bicubic = imresize(load_image(folder / "LR" / f"{name}.png", mode="RGB"), scale=4)
         blurred = gaussian_filter(hr.astype(np.float64), sigma=(4, 4, 0))
         blurred = np.clip(np.round(blurred), 0, 255).astype(np.uint8)
         top, left = hr.shape[0] // 2 - 32, hr.shape[1] // 2 - 32

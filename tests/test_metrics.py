@@ -6,7 +6,7 @@ from scipy.signal import convolve2d
 
 import keras
 from tests.support import BENCH, needs_data
-from keras_vsr.data.io import read_image
+from keras_vsr.io import load_image
 from keras_vsr.metrics import PSNR, SSIM, psnr, rgb_to_y, ssim
 from keras_vsr.utils.imresize import imresize
 
@@ -97,7 +97,7 @@ def test_bicubic_baseline_matches_the_reference(set_name, scale, ref_psnr, ref_s
     folder = BENCH / set_name / f"x{scale}"
     ps, ss = [], []
     for hr_path in sorted((folder / "HR").glob("*.png")):
-        hr, lr = read_image(hr_path), read_image(folder / "LR" / hr_path.name)
+        hr, lr = load_image(hr_path, mode="RGB"), load_image(folder / "LR" / hr_path.name, mode="RGB")
         up = imresize(lr, scale)
         ps.append(psnr(hr, up, crop_border=scale, test_y_channel=True))
         ss.append(ssim(hr, up, crop_border=scale, test_y_channel=True))

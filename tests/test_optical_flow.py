@@ -138,7 +138,7 @@ def test_warped_mean_beats_frame_averaging_on_middlebury(tmp_path):
     """The motion compensation alone, on real frames (Urban2, luma), through
     `predict_middle` (which pads to the flow's multiple)."""
     from tests.support import SHARED_DATA
-    from keras_vsr.evaluation_interpolation import evaluate_interpolation
+    from keras_vsr.evaluation import evaluate_interpolation
 
     source = SHARED_DATA / "video" / "bench" / "middlebury_others"
     for part in ("input", "gt"):

@@ -10,7 +10,8 @@ import pytest
 import keras
 from keras import ops
 from tests.support import to_numpy
-from keras_vsr.losses import HyperpixelContentLoss, PerceptualLoss, VGGFeatureExtractor
+from keras_vsr.layers import VGGFeatureExtractor
+from keras_vsr.losses import HyperpixelContentLoss, PerceptualLoss
 from keras_vsr.losses.perceptual import (
     RESNET50_HYPERPIXEL_LAYER_NAMES,
     RESNET50_HYPERPIXEL_LAYERS,

@@ -7,7 +7,7 @@ import pytest
 import keras
 from tests.support import BACKEND, run_python, to_numpy
 from keras_vsr.models import SRBackbone, SRResNetBackbone, SuperResolver
-from keras_vsr.presets import list_presets
+from keras_vsr.models import list_presets
 from keras_vsr.utils.serialization import register
 
 

@@ -3,7 +3,8 @@ import pytest
 
 from tests.support import SHARED_DATA, needs_data
 from keras_vsr.data import FrameSequenceDataset, load_sequences, make_colorization_datasets, make_sequence_datasets
-from keras_vsr.data.sequences import find_frame_folders, luma_uint8, split_sequence, window_length
+from keras_vsr.data.sequences import split_sequence, window_length
+from keras_vsr.data.sources import find_sequence_sources, luma_uint8
 
 
 def _tagged_sequences(lengths=(7, 10), size=(20, 24)):
@@ -103,7 +104,8 @@ def test_frame_folders_and_colour_pairs(tmp_path):
         d.mkdir(parents=True)
         for t in range(5):
             Image.fromarray(rng.integers(0, 256, (16, 20, 3), dtype=np.uint8)).save(d / f"im{t}.png")
-    assert [p.name for p in find_frame_folders(tmp_path / "seqs")] == ["a", "b"]
+    folders, videos = find_sequence_sources(tmp_path / "seqs")
+    assert [p.name for p in folders] == ["a", "b"] and videos == []
     seqs = load_sequences(tmp_path / "seqs")
     assert [s.shape for s in seqs] == [(5, 16, 20, 1)] * 2
     rgb = np.asarray(Image.open(tmp_path / "seqs" / "a" / "im0.png"))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import keras
-from keras_vsr.inference import tiling
-from keras_vsr.inference.tiling import upscale_tiled
+from keras_vsr.utils import tiling
+from keras_vsr.utils.tiling import upscale_tiled
 from keras_vsr.models import SRResNetBackbone, SuperResolver
 
 SIZE = (70, 53)  # odd, and not a multiple of any tile size used below
@@ -23,7 +23,7 @@ def texture(height, width, seed=0):
 
 def receptive_radius(backbone):
     """The SRResNet receptive-field radius in LR pixels, as documented in
-    `keras_vsr.inference.tiling`, rounded up."""
+    `keras_vsr.utils.tiling`, rounded up."""
     upsample = {2: 1, 3: 1, 4: 1.5}[backbone.scale]
     radius = (
         backbone.head_kernel_size // 2

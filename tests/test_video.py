@@ -8,7 +8,7 @@ import pytest
 
 from tests.support import SHARED_DATA, needs_data
 from keras_vsr.io import ImageReadError
-from keras_vsr.io.video import detect_scene_cuts, iter_video_frames, probe_video, upscale_video
+from keras_vsr.io.video import detect_scene_cuts, iter_video_frames, map_video, probe_video
 
 CLIPS = SHARED_DATA / "video" / "clips"
 
@@ -77,9 +77,9 @@ def test_stopping_early_stops_ffmpeg(clips):
     assert time.perf_counter() - start < 5
 
 
-def test_upscale_keeps_fps_frames_and_audio(clips):
+def test_map_keeps_fps_frames_and_audio(clips):
     dst = clips / "out" / "big.mp4"
-    info = upscale_video(clips / "audio.mp4", dst, nearest(2))
+    info = map_video(clips / "audio.mp4", dst, nearest(2))
     assert info.has_audio
     out = probe_video(dst, count_frames=True)
     assert (out.size, out.frame_count, out.fps, out.codec) == ((64, 48), 10, 10.0, "h264")
@@ -94,9 +94,22 @@ def test_upscale_with_the_super_resolver(clips, tiny_preset):
 
     sr = SuperResolver.from_preset(str(tiny_preset))
     dst = clips / "sr.mp4"
-    upscale_video(clips / "plain.mp4", dst, sr.upscale)
+    map_video(clips / "plain.mp4", dst, sr.upscale)
     out = probe_video(dst, count_frames=True)
     assert (out.size, out.frame_count, out.fps, out.has_audio) == ((128, 96), 10, 10.0, False)
+
+
+def test_colourising_with_the_same_map(clips):
+    from keras_vsr.inference.tasks import colorize_fn
+    from keras_vsr.models import Grey2RGBBackbone, Grey2RGBColorizer
+
+    colorize = colorize_fn(Grey2RGBColorizer(Grey2RGBBackbone(filters=4, depth=2)))
+    dst = clips / "colour.mp4"
+    info = map_video(clips / "audio.mp4", dst, colorize)
+    out = probe_video(dst, count_frames=True)
+    assert (out.size, out.frame_count, out.fps, out.audio_codec) == (info.size, 10, 10.0, "aac")
+    for frame, source in zip(iter_video_frames(dst), iter_video_frames(clips / "audio.mp4")):
+        assert np.abs(frame.astype(int) - colorize(source)).mean() < 8  # H.264 is lossy
 
 
 def test_odd_sizes_ntsc_rate_and_pcm_audio(clips):
@@ -104,7 +117,7 @@ def test_odd_sizes_ntsc_rate_and_pcm_audio(clips):
     source = probe_video(clips / "pcm.avi", count_frames=True)
     assert source.fps == 23.98 and source.audio_codec == "pcm_s16le"
     dst = clips / "odd.mp4"
-    upscale_video(clips / "pcm.avi", dst, lambda frame: nearest(3)(frame)[:-1, :-1])  # 95 x 71
+    map_video(clips / "pcm.avi", dst, lambda frame: nearest(3)(frame)[:-1, :-1])  # 95 x 71
     out = probe_video(dst, count_frames=True)
     assert out.size == (96, 72) and out.fps == 23.98 and out.frame_count == source.frame_count
     assert out.audio_codec == "aac"
@@ -149,18 +162,18 @@ def test_bad_inputs_raise_and_write_nothing(clips, tmp_path, name, content, mess
     if content is not False:
         src.write_bytes(content)
     with pytest.raises(ImageReadError, match=message) as excinfo:
-        upscale_video(src, tmp_path / "out" / "big.mp4", nearest(2))
+        map_video(src, tmp_path / "out" / "big.mp4", nearest(2))
     assert name in str(excinfo.value)
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
 def test_bad_arguments(clips, tmp_path):
     with pytest.raises(ValueError, match=r"\.mp4"):
-        upscale_video(clips / "plain.mp4", tmp_path / "big.avi", nearest(2))
+        map_video(clips / "plain.mp4", tmp_path / "big.avi", nearest(2))
     with pytest.raises(ValueError, match="refusing to overwrite the input"):
-        upscale_video(clips / "plain.mp4", clips / "plain.mp4", nearest(2))
+        map_video(clips / "plain.mp4", clips / "plain.mp4", nearest(2))
     with pytest.raises(ValueError, match=r"uint8 RGB.*\(48, 64\)"):
-        upscale_video(clips / "plain.mp4", tmp_path / "big.mp4", lambda f: nearest(2)(f)[:, :, 0])
+        map_video(clips / "plain.mp4", tmp_path / "big.mp4", lambda f: nearest(2)(f)[:, :, 0])
     assert list(tmp_path.iterdir()) == []
 
 

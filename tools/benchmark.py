@@ -38,7 +38,9 @@ with the preset at its own 240x320 -> 360x480 size); the original
 Depth2Space 720p -> 1080p configuration (stride 5, block 8, kernels 4x4 and
 7x14; timed with untrained weights, no PSNR: no 1080p training frames
 exist here); and MATLAB bicubic (`bicubic_resize`, NumPy) as the floor. The input frames are the held-out frames of
-`tools/train_depth2space.py` (Megamind.avi and vtest.avi) resized to 720p;
+the Depth2Space recipe (`keras_vsr.training.recipes.depth2space.HELD_OUT`:
+Megamind.avi and vtest.avi in `$KERAS_VSR_DATA/video/clips`, default
+`../shared/data/video/clips`) resized to 720p;
 the PSNR column uses their centre 360x480 crops as HR and the MATLAB-bicubic
 240x320 downscale as input (every `--psnr-every`-th frame), Y channel, 2
 pixels of border cropped.
@@ -54,6 +56,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# The held-out frames of the Depth2Space recipe come from these clips.
+CLIPS = Path(os.environ.get("KERAS_VSR_DATA", REPO.parent / "shared" / "data")) / "video" / "clips"
 
 WORKER = r"""
 import json, os, sys, time
@@ -121,14 +125,15 @@ print(json.dumps({"ms": 1000 * float(np.median(times)), "shape": [1, 1080, 1920,
 
 YARDSTICK_WORKER = r"""
 import json, sys, time
+from pathlib import Path
 import numpy as np
-sys.path.insert(0, sys.argv[1])
-from train_depth2space import evaluate_frames, held_out_frames
+from keras_vsr.evaluation.sr import evaluate_frames
+from keras_vsr.training.recipes.depth2space import held_out_frames
 from keras_vsr.models import Depth2SpaceBackbone, SuperResolver
 from keras_vsr.utils.imresize import bicubic_resize
 from keras_vsr.utils.images import from_float, to_float
 model, preset, frames, every = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-held = held_out_frames()
+held = held_out_frames(Path(sys.argv[1]))
 inputs = [from_float(bicubic_resize(to_float(f), (720, 1280)), np.uint8) for f in held]
 if model == "bicubic":
     convert = lambda x: from_float(bicubic_resize(to_float(x), (1080, 1920)), np.uint8)
@@ -159,7 +164,7 @@ if convert is not None and frames:
     result["seconds"] = time.perf_counter() - start
 if small is not None:
     ev = evaluate_frames(small, held[::every], (240, 320), (360, 480))
-    result.update(psnr=ev["psnr"], bicubic_psnr=ev["bicubic_psnr"], psnr_frames=ev["frames"])
+    result.update(psnr=ev["mean"]["psnr"], bicubic_psnr=ev["mean"]["bicubic_psnr"], psnr_frames=len(ev["rows"]))
 print(json.dumps(result))
 """
 
@@ -173,7 +178,7 @@ def yardstick_table(backends, frames, unet_preset, d2s_preset, psnr_every):
         models.append(("depth2space_preset", d2s_preset, [backend]))
     rows = []
     for model, preset, (backend,) in models:
-        args = [REPO / "tools", model, preset or "-", frames, psnr_every]
+        args = [CLIPS, model, preset or "-", frames, psnr_every]
         rows.append((model, preset, backend, run(YARDSTICK_WORKER, args, backend or "tensorflow")))
     print(
         f"\nYardstick: {frames} frames 720x1280 -> 1080x1920 through SuperResolver.upscale (uint8, one frame "

@@ -35,11 +35,9 @@ import sys
 import tarfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from keras_vsr.utils.weights import (  # noqa: E402
+from keras_vsr.utils.weights import (
     LPIPS_HEADS_FILE,
     LPIPS_SDIST,
     VGG16_WEIGHTS_FILE,

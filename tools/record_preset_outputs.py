@@ -66,7 +66,7 @@ def preset_outputs(name):
 def main():
     import keras
 
-    from keras_vsr.presets import list_presets
+    from keras_vsr.models import list_presets
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None)

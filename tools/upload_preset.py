@@ -16,8 +16,6 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 REQUIRED = ("config.json", "model.weights.h5", "metadata.json", "README.md")
 CARD_SECTIONS = ("## Evaluation", "## Training")
 

@@ -16,12 +16,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import keras
 
-from keras_vsr.data.io import find_images, read_image
-from keras_vsr.io.images import ImageReadError
-from keras_vsr.io.video import _ffmpeg, probe_video
-from keras_vsr.utils.imresize import resize_matrix
+from keras_vsr.data.sampling import RandomBatchDataset, area_weights, random_crop, random_flips
+from keras_vsr.io.images import ImageReadError, find_images, load_image
+from keras_vsr.io.video import probe_video
+from keras_vsr.utils.checks import positive_int, positive_ints, size_pair
+from keras_vsr.utils.images import quantize, to_float
+from keras_vsr.utils.imresize import resize_batch
 
 # ffmpeg messages kept per clip for warnings.
 _KEPT_MESSAGES = 3
@@ -54,17 +55,18 @@ def read_video_frames(path, start=0, count=1, fps=None, size=None, timeout=30.0)
             ffmpeg does not finish within `timeout`.
         ValueError: for a negative `start` or a `count` below 1.
     """
+    import imageio_ffmpeg
+
     if isinstance(start, bool) or not isinstance(start, numbers.Integral) or start < 0:
         raise ValueError(f"`start` must be an int >= 0. Received: start={start!r}")
-    if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 1:
-        raise ValueError(f"`count` must be an int >= 1. Received: count={count!r}")
+    count = positive_int(count, "count")
     if fps is None or size is None:
         info = probe_video(path)
         fps, size = fps or info.fps, size or info.size
     width, height = size
     seek = [] if start == 0 or not fps else ["-ss", f"{start / fps:.6f}"]
     command = [
-        _ffmpeg(), "-nostdin", "-v", "warning", *seek, "-i", str(path), "-map", "0:v:0", "-an",
+        imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "warning", *seek, "-i", str(path), "-map", "0:v:0", "-an",
         "-frames:v", str(int(count)), "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
     ]
     try:
@@ -84,18 +86,6 @@ def read_video_frames(path, start=0, count=1, fps=None, size=None, timeout=30.0)
         for i in range(n)
     ]
     return frames, messages
-
-
-def _pair(value, name):
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (int(value), int(value))
-    try:
-        a, b = value
-    except (TypeError, ValueError):
-        raise ValueError(f"`{name}` must be an int or a pair (height, width). Received: {name}={value!r}")
-    if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in (a, b)):
-        raise ValueError(f"`{name}` must hold positive ints. Received: {name}={value!r}")
-    return int(a), int(b)
 
 
 class _Clip:
@@ -127,7 +117,7 @@ class _Clip:
         return self.size[1], self.size[0]
 
 
-class VideoFrameDataset(keras.utils.PyDataset):
+class VideoFrameDataset(RandomBatchDataset):
     """Random crops of random video frames and images, paired with their bicubic LR.
 
     Each item is a batch `(lr, hr)` of float32 arrays in [0, 1]: `hr` is
@@ -201,25 +191,18 @@ class VideoFrameDataset(keras.utils.PyDataset):
         seed=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.hr_size = _pair(hr_size, "hr_size")
-        self.lr_size = None if lr_size is None else _pair(lr_size, "lr_size")
+        super().__init__(batch_size, steps_per_epoch, seed, **kwargs)
+        self.hr_size = size_pair(hr_size, "hr_size")
+        self.lr_size = None if lr_size is None else size_pair(lr_size, "lr_size")
         scales = [scales] if isinstance(scales, numbers.Real) else list(scales)
         if not scales or any(isinstance(s, bool) or not isinstance(s, numbers.Real) or s <= 0 for s in scales):
             raise ValueError(f"`scales` must be a number > 0 or a list of them. Received: scales={scales!r}")
         self.scales = [float(s) for s in scales]
         self.upsample_lr = bool(upsample_lr)
-        for name, value in (("batch_size", batch_size), ("steps_per_epoch", steps_per_epoch),
-                            ("pool_size", pool_size), ("frames_per_read", frames_per_read),
-                            ("refresh_every", refresh_every)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"`{name}` must be an int >= 1. Received: {name}={value!r}")
-        self.batch_size, self.steps_per_epoch = int(batch_size), int(steps_per_epoch)
-        self.pool_size, self.frames_per_read = int(pool_size), int(frames_per_read)
-        self.refresh_every = int(refresh_every)
+        self.pool_size, self.frames_per_read, self.refresh_every = positive_ints(
+            (("pool_size", pool_size), ("frames_per_read", frames_per_read), ("refresh_every", refresh_every))
+        )
         self.augment, self.timeout = augment, timeout
-        self.rng = np.random.default_rng(seed)
-        self._matrices = {}
 
         if isinstance(videos, (str, Path)):
             videos = [videos]
@@ -242,7 +225,7 @@ class VideoFrameDataset(keras.utils.PyDataset):
         self.images = []
         for path in find_images(*images) if images else []:
             try:
-                image = read_image(path)
+                image = load_image(path, mode="RGB")
             except (OSError, ValueError) as e:
                 if not skip_unreadable:
                     raise
@@ -256,8 +239,7 @@ class VideoFrameDataset(keras.utils.PyDataset):
                 f"videos={list(videos)!r}, images={list(images)!r}"
             )
         if self.images:
-            areas = np.array([im.shape[0] * im.shape[1] for im in self.images], "float64")
-            self.image_weights = areas / areas.sum()
+            self.image_weights = area_weights(self.images)
         if video_fraction is None:
             video_fraction = 0.5 if (self.clips and self.images) else float(bool(self.clips))
         if not 0.0 <= video_fraction <= 1.0:
@@ -273,9 +255,6 @@ class VideoFrameDataset(keras.utils.PyDataset):
                     raise ValueError(f"No frame could be decoded from {[str(c.path) for c in self.clips]}")
                 if not self.clips:
                     break
-
-    def __len__(self):
-        return self.steps_per_epoch
 
     def _read_run(self):
         """Replace the oldest pool frames by a run read from a random clip; False if nothing was read."""
@@ -302,40 +281,14 @@ class VideoFrameDataset(keras.utils.PyDataset):
         del self.pool[: max(0, len(self.pool) - self.pool_size)]
         return True
 
-    def _crop(self, image, size):
-        h, w = image.shape[:2]
-        y = self.rng.integers(0, h - size[0] + 1)
-        x = self.rng.integers(0, w - size[1] + 1)
-        crop = image[y : y + size[0], x : x + size[1]]
-        if self.augment:
-            if self.rng.random() < 0.5:
-                crop = crop[:, ::-1]
-            if self.rng.random() < 0.5:
-                crop = crop[::-1]
-            if size[0] == size[1] and self.rng.random() < 0.5:
-                crop = crop.transpose(1, 0, 2)
-        return crop
-
     def sample_hr(self):
         """One uint8 HR crop `(*hr_size, 3)` from a pool frame or an image."""
         if self.pool and self.rng.random() < self.video_fraction:
             source = self.pool[self.rng.integers(len(self.pool))]
         else:
             source = self.images[self.rng.choice(len(self.images), p=self.image_weights)]
-        return self._crop(source, self.hr_size)
-
-    def _matrix(self, n_in, n_out):
-        key = (n_in, n_out)
-        if key not in self._matrices:
-            self._matrices[key] = resize_matrix(n_in, n_out, n_out / n_in).astype("float32")
-        return self._matrices[key]
-
-    def resize(self, batch, size):
-        """MATLAB bicubic resize of a float batch `(B, h, w, C)` to `size` (the maths of `imresize`)."""
-        mh = self._matrix(batch.shape[1], size[0])
-        mw = self._matrix(batch.shape[2], size[1])
-        out = np.einsum("oh,bhwc->bowc", mh, batch, optimize=True)
-        return np.einsum("pw,bowc->bopc", mw, out, optimize=True)
+        crop = random_crop(self.rng, source, self.hr_size)
+        return random_flips(self.rng, crop, transpose=True) if self.augment else crop
 
     def lr_size_for(self, scale):
         """LR size for one `scale`: `round(hr / scale)` per axis (at least 1)."""
@@ -343,16 +296,18 @@ class VideoFrameDataset(keras.utils.PyDataset):
 
     def make_pair(self, hr_uint8, lr_size):
         """`(lr, hr)` float32 batches from a uint8 HR batch."""
-        hr = hr_uint8.astype("float32") / 255.0
-        lr = self.resize(hr, lr_size)
-        lr = np.clip(np.round(lr * 255.0), 0, 255).astype("float32") / 255.0
+        hr = to_float(hr_uint8)
+        lr = quantize(resize_batch(hr, lr_size))
         if self.upsample_lr:
-            lr = np.clip(self.resize(lr, self.hr_size), 0.0, 1.0).astype("float32")
+            lr = np.clip(resize_batch(lr, self.hr_size), 0.0, 1.0).astype("float32")
         return lr, hr
 
     def __getitem__(self, index):
         if self.clips and index and index % self.refresh_every == 0:
             self._read_run()
+        return super().__getitem__(index)
+
+    def draw_batch(self):
         lr_size = self.lr_size or self.lr_size_for(self.scales[self.rng.integers(len(self.scales))])
         hr = np.stack([self.sample_hr() for _ in range(self.batch_size)])
         return self.make_pair(hr, lr_size)

@@ -5,3 +5,4 @@ from keras_vsr.inference.interpolate import (
     iter_interpolated,
     load_interpolator,
 )
+from keras_vsr.inference.fusion import SpatioTemporalFusion

@@ -1,31 +1,64 @@
-"""More frames per second for GIFs and videos, from any frame interpolator.
+"""Raising the frame rate of clips, GIFs and videos with a frame interpolator.
 
-A `middle_fn(frame_a, frame_b)` maps two uint8 RGB frames to the frame
-halfway between them (e.g. `keras_vsr.inference.interpolate.middle_fn` of
-an interpolator preset). Factors 4 and 8 are made of recursive midpoints.
-Frames are streamed: only the current pair and its in-between frames are in
-memory, whatever the length of the clip. A scene cut (see
-`keras_vsr.io.video.detect_scene_cuts`) is never blended across: the frame
-before the cut is held instead.
+This is keras_vsr's one frame-rate pipeline: `keras_vsr.interpolate`,
+`FrameInterpolator.interpolate`, `SpatioTemporalFusion`, the CLI's
+`interpolate` command and the web app all run it.
+
+The interpolator is any object with a method `predict_middle(frames_a,
+frames_b)` that maps two float32 batches `(batch, h, w, c)` in [0, 1] to
+their middle frames, of the same shape (every
+`keras_vsr.models.FrameInterpolator` does; a grey model given RGB frames
+follows its own `colour_mode`). It is called on up to `batch_size` pairs
+at a time.
+
+Rules, the same on every path:
+
+- Factors are 2, 4 and 8 (`FACTORS`). 4 and 8 are recursive midpoints: the
+  middle of a pair, then the middles of its two halves, and so on; every
+  in-between frame is rounded to uint8 before it becomes the end of a
+  half.
+- Frame count: each source frame is followed by `factor - 1` frames
+  towards the next one. A clip (array or iterable) of `n` frames gives
+  `(n - 1) * factor + 1` frames: nothing follows the last. A video keeps
+  its duration: its last frame is held (repeated `factor - 1` times), so it
+  has `n * factor` frames at `factor` times the frame rate. A GIF shares
+  each frame's duration with the frames that follow it, and keeps the
+  duration of a frame that gets none (the last, one before a scene cut, or
+  one too short to split), which shows what holding it would show.
+- Scene cuts: no frame is blended across a cut. The `factor - 1` slots
+  between the last frame of a scene and the first of the next hold the
+  frame before the cut. `scene_cuts` is None (no cuts), a list of the
+  indices of the frames that start a new scene (as
+  `keras_vsr.io.video.detect_scene_cuts` returns them), or "auto": each
+  pair is tested by `keras_vsr.io.video.is_scene_cut` with
+  `scene_threshold`, the rule of `detect_scene_cuts`.
+- Streaming: frames are read `chunk_size` at a time, so only one chunk of
+  source frames and their in-between frames are in memory, whatever the
+  length of the clip.
 """
 
+import itertools
 import warnings
 from fractions import Fraction
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from keras_vsr.io.gif import _CountedFrames, iter_gif_frames, read_gif_info, write_gif_atomic
+from keras_vsr.io.gif import iter_gif_frames, read_gif_info, write_gif_atomic
 from keras_vsr.io.video import (
-    _check_threshold,
-    _exact_fps,
+    check_scene_threshold,
     check_video_paths,
+    exact_fps,
     is_scene_cut,
     iter_video_frames,
     probe_video,
     scene_thumbnail,
     write_video_atomic,
 )
+from keras_vsr.utils.checks import positive_ints
+from keras_vsr.utils.frames import CountedFrames, check_frame
+from keras_vsr.utils.images import from_float, to_float
 
 FACTORS = (2, 4, 8)
 # Browsers show GIF frames shorter than 2 centiseconds for 100 ms, so no
@@ -34,103 +67,256 @@ MIN_GIF_FRAME_MS = 20
 
 
 def check_factor(factor):
+    """`factor` as an int, or a ValueError unless it is one of `FACTORS`."""
     if isinstance(factor, bool) or factor not in FACTORS:
         raise ValueError(f"`factor` must be one of {FACTORS}. Received: factor={factor!r}")
     return int(factor)
 
 
-def in_between_frames(frame_a, frame_b, middle_fn, factor):
-    """The `factor - 1` frames strictly between two frames, in time order,
-    by recursive midpoints (`factor` a power of two)."""
-    if factor == 1:
-        return []
-    middle = np.asarray(middle_fn(frame_a, frame_b))
-    if middle.shape != np.shape(frame_a) or middle.dtype != np.uint8:
+def check_scene_cuts(scene_cuts, scene_threshold=0.1):
+    """`scene_cuts` as None, "auto" or a frozenset of frame indices, or a
+    ValueError; `scene_threshold` must be in (0, 1]."""
+    check_scene_threshold(scene_threshold, "scene_threshold")
+    if scene_cuts is None or isinstance(scene_cuts, str) and scene_cuts == "auto":
+        return scene_cuts
+    try:
+        if isinstance(scene_cuts, str):
+            raise TypeError(scene_cuts)
+        return frozenset(int(index) for index in scene_cuts)
+    except (TypeError, ValueError):
         raise ValueError(
-            f"`middle_fn` must return a uint8 frame shaped like its inputs, {np.shape(frame_a)}. "
-            f"Received shape {middle.shape} and dtype {middle.dtype}"
+            f"`scene_cuts` must be None, 'auto' or a list of frame indices. Received: {scene_cuts!r}"
+        ) from None
+
+
+def _check_options(interpolator, factor, scene_cuts, scene_threshold, chunk_size, batch_size):
+    """The checked `(factor, scene_cuts)`; a ValueError for any bad argument."""
+    if not callable(getattr(interpolator, "predict_middle", None)):
+        raise ValueError(
+            "The interpolator must have a `predict_middle(frames_a, frames_b)` method, e.g. a "
+            f"`keras_vsr.models.FrameInterpolator`. Received: {type(interpolator).__name__}"
         )
-    half = factor // 2
-    return (
-        in_between_frames(frame_a, middle, middle_fn, half)
-        + [middle]
-        + in_between_frames(middle, frame_b, middle_fn, half)
-    )
+    positive_ints((("chunk_size", chunk_size), ("batch_size", batch_size)))
+    return check_factor(factor), check_scene_cuts(scene_cuts, scene_threshold)
 
 
-def _pairs(frames, cut_threshold):
-    """Yield `(frame, next_frame or None, cut)` for consecutive frames, where
-    `cut` says `next_frame` starts a new scene."""
-    previous = previous_thumbnail = None
-    for index, frame in enumerate(frames):
-        thumbnail = scene_thumbnail(frame[..., :3] if np.ndim(frame) == 3 else frame, index)
-        if previous is not None:
-            yield previous, frame, is_scene_cut(previous_thumbnail, thumbnail, cut_threshold)
-        previous, previous_thumbnail = frame, thumbnail
-    if previous is not None:
-        yield previous, None, False
+def _middles(interpolator, frames_a, frames_b, batch_size):
+    """uint8 middle frames of two uint8 stacks `(n, h, w, c)`, `batch_size`
+    pairs per `predict_middle` call."""
+    out = []
+    for start in range(0, len(frames_a), batch_size):
+        a = to_float(frames_a[start : start + batch_size])
+        b = to_float(frames_b[start : start + batch_size])
+        middle = np.asarray(interpolator.predict_middle(a, b))
+        if middle.shape != a.shape:
+            raise ValueError(
+                f"`predict_middle` must return middle frames shaped like its inputs, {a.shape}. "
+                f"Received shape {middle.shape}"
+            )
+        out.append(from_float(middle, np.uint8))
+    return np.concatenate(out)
 
 
-def interpolated_video_frames(frames, middle_fn, factor=2, cut_threshold=0.1, stats=None):
-    """Yield `factor` output frames per input frame: the frame itself, then
-    `factor - 1` frames towards the next one. The frame before a scene cut
-    and the last frame are held (repeated) instead, so the clip keeps its
-    duration at `factor` times the frame rate.
+def in_between_frames(interpolator, frames_a, frames_b, factor, batch_size=4):
+    """The `factor - 1` frames strictly between each of several frame pairs.
+
+    Recursive midpoints, one level at a time over all the pairs (batched
+    model calls): the middles, then the middles of the halves, and so on.
 
     Args:
-        frames: iterable of uint8 RGB frames `(h, w, 3)` of one size.
-        middle_fn: callable `(frame_a, frame_b) -> middle frame`, uint8.
-        factor: 2, 4 or 8. Default 2.
-        cut_threshold: float in (0, 1], see `detect_scene_cuts`. Default 0.1.
-        stats: optional dict; gets `"cuts"`, the number of cuts held.
+        interpolator: an object with `predict_middle` (see the module).
+        frames_a, frames_b: sequences of uint8 frames `(h, w, c)` of one
+            shape, the first and second frame of each pair.
+        factor: 2, 4 or 8.
+        batch_size: int, pairs per `predict_middle` call. Default 4.
+
+    Returns:
+        A list with, for each pair, the list of its `factor - 1` uint8
+        in-between frames in time order.
     """
-    factor = check_factor(factor)
-    _check_threshold(cut_threshold)
-    if stats is not None:
-        stats["cuts"] = 0
-    for frame, following, cut in _pairs(frames, cut_threshold):
-        yield frame
-        if following is None or cut:
-            if cut and stats is not None:
-                stats["cuts"] += 1
-            for _ in range(factor - 1):
-                yield frame
+    if not len(frames_a):
+        return []
+    count = len(frames_a)
+    positions = {0: np.stack(frames_a), factor: np.stack(frames_b)}
+    step = factor
+    while step > 1:
+        starts = range(0, factor, step)
+        middles = _middles(
+            interpolator,
+            np.concatenate([positions[k] for k in starts]),
+            np.concatenate([positions[k + step] for k in starts]),
+            batch_size,
+        )
+        for j, k in enumerate(starts):
+            positions[k + step // 2] = middles[j * count : (j + 1) * count]
+        step //= 2
+    return [[positions[k][i] for k in range(1, factor)] for i in range(count)]
+
+
+class _Step(NamedTuple):
+    """A source frame and what follows it before the next source frame."""
+
+    frame: np.ndarray  # uint8 (h, w, c)
+    following: object  # the next source frame, or None after the last
+    in_between: object  # list of `factor - 1` frames, or None if none were made
+    cut: bool  # `following` starts a new scene
+
+
+def _checked_frames(frames, channels, thumbnails):
+    """Yield `(frame, thumbnail or None)` for the checked uint8 `frames`."""
+    reference = None
+    for index, frame in enumerate(frames):
+        frame = check_frame(frame, index, reference, channels)
+        reference = reference or frame.shape
+        thumbnail = None
+        if thumbnails:
+            thumbnail = scene_thumbnail(frame[..., 0] if frame.shape[2] == 1 else frame[..., :3], index)
+        yield frame, thumbnail
+
+
+def _steps(frames, interpolator, factor, scene_cuts, scene_threshold, chunk_size, batch_size,
+           channels=(1, 3), skip=None):
+    """Yield a `_Step` for each frame of `frames`, `chunk_size` pairs at a time.
+
+    The model sees the first three channels (an alpha channel is left to
+    the caller). `skip(index)` true means frame `index` gets no in-between
+    frames (the model is not run for its pair)."""
+    source = _checked_frames(frames, channels, scene_cuts == "auto")
+    chunk = list(itertools.islice(source, chunk_size + 1))
+    start = 0  # index of chunk[0]
+    while chunk:
+        pairs = range(len(chunk) - 1)
+        if scene_cuts == "auto":
+            cuts = [is_scene_cut(chunk[i][1], chunk[i + 1][1], scene_threshold) for i in pairs]
         else:
-            yield from in_between_frames(frame, following, middle_fn, factor)
+            cuts = [scene_cuts is not None and start + i + 1 in scene_cuts for i in pairs]
+        wanted = [i for i in pairs if not cuts[i] and not (skip and skip(start + i))]
+        made = in_between_frames(
+            interpolator,
+            [chunk[i][0][..., :3] for i in wanted],
+            [chunk[i + 1][0][..., :3] for i in wanted],
+            factor,
+            batch_size,
+        )
+        made = dict(zip(wanted, made))
+        for i in pairs:
+            yield _Step(chunk[i][0], chunk[i + 1][0], made.pop(i, None), cuts[i])
+        more = list(itertools.islice(source, chunk_size))
+        if not more:
+            yield _Step(chunk[-1][0], None, None, False)
+            return
+        start += len(chunk) - 1
+        chunk = chunk[-1:] + more
 
 
-def raise_video_frame_rate(
-    src, dst, middle_fn, factor=2, cut_threshold=0.1, progress=None, crf=18, timeout=60.0
-):
-    """Write `src` at `factor` times its frame rate into the MP4 `dst`.
+def _step_frames(step, factor, hold_last):
+    """The frames of one step: the source frame, then its in-between
+    frames, or the source frame held at a cut (and at the end if
+    `hold_last`)."""
+    yield step.frame
+    if step.in_between is not None:
+        yield from step.in_between
+    elif hold_last or step.following is not None:
+        yield from itertools.repeat(step.frame, factor - 1)
 
-    Same length, same audio (see `upscale_video`); frames are streamed, and
-    scene cuts are held rather than blended.
+
+def raise_frame_rate(frames, interpolator, factor=2, scene_cuts=None, scene_threshold=0.1, chunk_size=16,
+                     batch_size=4):
+    """Yield the frames of a clip at `factor` times its frame rate.
+
+    See the module for the rules: `(n - 1) * factor + 1` frames, the source
+    frames unchanged at every `factor`-th place, recursive midpoints between
+    them, the frame before a scene cut held.
+
+    Args:
+        frames: uint8 array `(n, h, w)`, `(n, h, w, 1)` or `(n, h, w, 3)`,
+            or an iterable of uint8 frames `(h, w[, c])` (e.g. a video
+            reader), at least two, all of the first one's shape.
+        interpolator: an object with `predict_middle` (see the module).
+        factor: 2, 4 or 8. Default 2.
+        scene_cuts: None, a list of the indices of frames that start a new
+            scene, or "auto". Default None.
+        scene_threshold: float in (0, 1], the scene-cut threshold for
+            "auto" (see `keras_vsr.io.video.detect_scene_cuts`).
+            Default 0.1.
+        chunk_size: int, frame pairs read and interpolated at a time.
+            Default 16.
+        batch_size: int, pairs per `predict_middle` call. Default 4.
+
+    Returns:
+        An iterator of uint8 frames shaped like the input frames (`(h, w)`
+        frames give `(h, w)` frames).
+
+    Raises:
+        ValueError: at once for bad arguments; while iterating for fewer
+            than two frames, frames that are not uint8 `(h, w[, 1|3])`,
+            frames unlike the first, or middle frames of the wrong shape.
+    """
+    factor, scene_cuts = _check_options(interpolator, factor, scene_cuts, scene_threshold, chunk_size, batch_size)
+    if isinstance(frames, np.ndarray) and frames.ndim not in (3, 4):
+        raise ValueError(
+            f"`frames` must be an (n, h, w) or (n, h, w, c) array or an iterable of frames. "
+            f"Received an array of shape {frames.shape}"
+        )
+
+    def generate():
+        iterator = iter(frames)
+        first = next(iterator, None)
+        if first is None:
+            raise ValueError("Interpolation needs at least two frames. Received none.")
+        squeeze = np.ndim(first) == 2
+        steps = _steps(itertools.chain([first], iterator), interpolator, factor, scene_cuts, scene_threshold,
+                       chunk_size, batch_size)
+        for index, step in enumerate(steps):
+            if index == 0 and step.following is None:
+                raise ValueError("Interpolation needs at least two frames. Received 1.")
+            for frame in _step_frames(step, factor, hold_last=False):
+                yield frame[:, :, 0] if squeeze else frame
+
+    return generate()
+
+
+def raise_video_frame_rate(src, dst, interpolator, factor=2, scene_cuts="auto", scene_threshold=0.1,
+                           progress=None, crf=18, timeout=60.0, chunk_size=16, batch_size=4):
+    """Write the video `src` at `factor` times its frame rate into the MP4 `dst`.
+
+    Same duration and audio (see `keras_vsr.io.video.write_video_atomic`):
+    `n * factor` frames, the last one held (see the module for the rules).
+    Frames are streamed.
 
     Args:
         src, dst: paths; `dst` must be a new `.mp4`.
-        middle_fn: callable mapping two uint8 RGB frames to their middle.
+        interpolator: an object with `predict_middle` (see the module).
         factor: 2, 4 or 8. Default 2.
-        cut_threshold: float in (0, 1]. Default 0.1.
+        scene_cuts: "auto", None or a list of frame indices. Default "auto".
+        scene_threshold: float in (0, 1]. Default 0.1.
         progress: optional callable wrapping the iterable of source frames,
             e.g. `tqdm.tqdm`. Default None.
         crf: int in [0, 51], x264 quality. Default 18.
         timeout: seconds to wait for each decoded frame. Default 60.0.
+        chunk_size, batch_size: as `raise_frame_rate`.
 
     Returns:
-        `(info, cuts)`: the `VideoInfo` of `src` and the number of cuts held.
+        `(info, cuts)`: the `VideoInfo` of `src` and the number of scene
+        cuts held.
     """
-    factor = check_factor(factor)
-    _check_threshold(cut_threshold)
+    factor, scene_cuts = _check_options(interpolator, factor, scene_cuts, scene_threshold, chunk_size, batch_size)
     src, dst = check_video_paths(src, dst, crf)
     info = probe_video(src)
     frames = iter_video_frames(src, timeout)
     if info.frame_count:
-        frames = _CountedFrames(frames, info.frame_count)
-    stats = {}
-    out = interpolated_video_frames(progress(frames) if progress else frames, middle_fn, factor, cut_threshold, stats)
-    write_video_atomic(out, dst, _exact_fps(info.fps) * Fraction(factor), src, info, crf)
-    return info, stats["cuts"]
+        frames = CountedFrames(frames, info.frame_count)
+    steps = _steps(progress(frames) if progress else frames, interpolator, factor, scene_cuts, scene_threshold,
+                   chunk_size, batch_size)
+    counters = {"cuts": 0}
+
+    def output():
+        for step in steps:
+            counters["cuts"] += step.cut
+            yield from _step_frames(step, factor, hold_last=True)
+
+    write_video_atomic(output(), dst, exact_fps(info.fps) * Fraction(factor), src, info, crf)
+    return info, counters["cuts"]
 
 
 def _split_duration(duration_ms, factor):
@@ -154,9 +340,8 @@ def _blend_alpha(alpha_a, alpha_b, position):
     return np.minimum(alpha_a, alpha_b)
 
 
-def raise_gif_frame_rate(
-    src, dst, middle_fn, factor=2, cut_threshold=0.1, progress=None, colors=256, optimize=True, max_pixels=None
-):
+def raise_gif_frame_rate(src, dst, interpolator, factor=2, scene_cuts="auto", scene_threshold=0.1, progress=None,
+                         colors=256, optimize=True, max_pixels=None, chunk_size=16, batch_size=4):
     """Write the animated GIF `src` with `factor` times as many frames.
 
     Each frame's duration is shared between it and the `factor - 1` new
@@ -165,48 +350,51 @@ def raise_gif_frame_rate(
     count and transparency are kept (the in-between frames take the
     nearer frame's alpha). The last frame, frames before a scene cut, and
     frames too short to split into parts of at least 20 ms (browsers slow
-    shorter GIF frames down) are kept as they are. Frames are streamed.
+    shorter GIF frames down) keep their duration and get no new frames.
+    Frames are streamed.
 
     Args:
         src, dst: paths of the GIF to read and the GIF to write.
-        middle_fn: callable mapping two uint8 RGB frames to their middle.
+        interpolator: an object with `predict_middle` (see the module).
         factor: 2, 4 or 8. Default 2.
-        cut_threshold: float in (0, 1]. Default 0.1.
+        scene_cuts: "auto", None or a list of frame indices. Default "auto".
+        scene_threshold: float in (0, 1]. Default 0.1.
         progress: optional callable wrapping the iterable of source frames.
         colors, optimize: see `write_gif_atomic`.
         max_pixels: largest canvas accepted; None for the reader's default.
+        chunk_size, batch_size: as `raise_frame_rate`.
 
     Returns:
         `(info, added)`: the `GifInfo` of `src` and the number of new frames.
     """
-    factor = check_factor(factor)
-    _check_threshold(cut_threshold)
+    factor, scene_cuts = _check_options(interpolator, factor, scene_cuts, scene_threshold, chunk_size, batch_size)
     src, dst = Path(src), Path(dst)
     if dst.resolve() == src.resolve():
         raise ValueError(f"`dst` must differ from `src`; refusing to overwrite the input {src}")
     limit = {} if max_pixels is None else {"max_pixels": max_pixels}
     info = read_gif_info(src, **limit)
-    frames = _CountedFrames(iter_gif_frames(src, **limit), info.frame_count)
-    if progress:
-        frames = progress(frames)
+    frames = CountedFrames(iter_gif_frames(src, **limit), info.frame_count)
+    steps = _steps(
+        progress(frames) if progress else frames, interpolator, factor, scene_cuts, scene_threshold,
+        chunk_size, batch_size, channels=(4,),
+        skip=lambda index: _split_duration(info.durations[index], factor) is None,
+    )
     durations, counters = [], {"added": 0, "too_short": 0}
 
     def output():
-        for index, (frame, following, cut) in enumerate(_pairs(frames, cut_threshold)):
-            parts = None if following is None or cut else _split_duration(info.durations[index], factor)
-            if following is not None and not cut and parts is None:
-                counters["too_short"] += 1
-            if parts is None:
+        for index, step in enumerate(steps):
+            frame = step.frame if info.has_transparency else step.frame[..., :3]
+            if step.in_between is None:
+                counters["too_short"] += step.following is not None and not step.cut
                 durations.append(info.durations[index])
-                yield frame if info.has_transparency else frame[..., :3]
+                yield frame
                 continue
-            middles = in_between_frames(frame[..., :3], following[..., :3], middle_fn, factor)
-            durations.extend(parts)
-            counters["added"] += len(middles)
-            yield frame if info.has_transparency else frame[..., :3]
-            for k, middle in enumerate(middles, start=1):
+            durations.extend(_split_duration(info.durations[index], factor))
+            counters["added"] += len(step.in_between)
+            yield frame
+            for k, middle in enumerate(step.in_between, start=1):
                 if info.has_transparency:
-                    alpha = _blend_alpha(frame[..., 3:], following[..., 3:], k / factor)
+                    alpha = _blend_alpha(step.frame[..., 3:], step.following[..., 3:], k / factor)
                     middle = np.concatenate([middle, alpha], axis=-1)
                 yield middle
 

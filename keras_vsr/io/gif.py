@@ -1,4 +1,4 @@
-"""Animated GIFs: reading composited frames, atomic streaming writes, upscaling.
+"""Animated GIFs: reading composited frames, atomic streaming writes, per-frame maps.
 
 A GIF is a canvas on which each frame paints a rectangle (its own size and
 offset), with a per-frame delay, a disposal method saying what happens to
@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_vsr.io.images import MAX_PIXELS, ImageReadError, replace_with_umask
+from keras_vsr.utils.frames import CountedFrames, check_frame
 
 # Disposal method of written frames: "restore to background", so that the
 # transparent pixels of a frame show the background, not the frame before.
@@ -59,21 +60,6 @@ class GifInfo:
     loop: object
     disposals: tuple
     has_transparency: bool
-
-
-class _CountedFrames:
-    """An iterable of frames whose number is known, so that progress bars
-    such as `tqdm.tqdm` (which call `len()`) can show a total."""
-
-    def __init__(self, frames, count):
-        self._frames = frames
-        self._count = count
-
-    def __iter__(self):
-        return iter(self._frames)
-
-    def __len__(self):
-        return self._count
 
 
 @dataclass(frozen=True)
@@ -293,17 +279,7 @@ def iter_gif_frames(path, max_pixels=MAX_PIXELS):
 def _check_frame(frame, index, canvas):
     """Return `frame` as a uint8 `(h, w, 3 or 4)` array of size `canvas`
     (`(h, w)`, or None for the first frame), or raise `ValueError`."""
-    frame = np.asarray(frame)
-    if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] not in (3, 4):
-        raise ValueError(
-            f"GIF frames must be uint8 arrays (h, w, 3) or (h, w, 4). Received frame {index} "
-            f"with shape {frame.shape} and dtype {frame.dtype}"
-        )
-    if canvas is not None and frame.shape[:2] != canvas:
-        raise ValueError(
-            f"All GIF frames must have the size of the first, {canvas[0]}x{canvas[1]} (h x w). "
-            f"Received frame {index} of shape {frame.shape}"
-        )
+    frame = check_frame(frame, index, canvas, channels=(3, 4), what="GIF frames")
     if max(frame.shape[:2]) > 65535:
         raise ValueError(f"GIF frames are at most 65535 pixels a side. Received shape {frame.shape}")
     return frame
@@ -475,69 +451,54 @@ def write_gif_atomic(frames, path, durations, loop=0, colors=256, optimize=True)
         raise
 
 
-def _scaled(length, scale):
-    """The length of `length` pixels enlarged by `scale`, as `upscale_fn`
-    must produce it: `max(1, round(length * scale))`."""
-    return max(1, round(length * scale))
-
-
-def _upscaled_frames(frames, upscale_fn, scale, keep_alpha, chunk_size):
-    """Yield `upscale_fn(frame)` for each RGBA frame, reading `chunk_size`
+def _mapped_frames(frames, frame_fn, keep_alpha, chunk_size):
+    """Yield `frame_fn(frame)` for each RGBA frame, reading `chunk_size`
     frames at a time and releasing each chunk's inputs before its outputs
     are consumed, so that at most `chunk_size` inputs and `chunk_size`
     outputs are alive.
 
-    Fully opaque frames are passed to `upscale_fn` as RGB; with
-    `keep_alpha`, their results get an opaque alpha channel back, so that
-    every yielded frame is RGBA."""
+    Fully opaque frames are passed to `frame_fn` as RGB; with `keep_alpha`,
+    RGB results get an opaque alpha channel, so that every yielded frame
+    is RGBA."""
     frames = iter(frames)
-    index = 0
     while chunk := [
         frame[:, :, :3].copy() if frame[:, :, 3].min() == 255 else frame
         for frame in itertools.islice(frames, chunk_size)
     ]:
-        upscaled = collections.deque()
+        mapped = collections.deque()
         for frame in chunk:
-            result = np.asarray(upscale_fn(frame))
-            expected = (_scaled(frame.shape[0], scale), _scaled(frame.shape[1], scale), frame.shape[2])
-            if result.shape != expected or result.dtype != np.uint8:
-                raise ValueError(
-                    f"`upscale_fn` must map a uint8 frame {frame.shape} to uint8 {expected} "
-                    f"(scale={scale}). Received shape {result.shape} and dtype {result.dtype} "
-                    f"for frame {index}"
-                )
-            if keep_alpha and result.shape[2] == 3:
-                result = np.concatenate([result, np.full(result.shape[:2] + (1,), 255, np.uint8)], axis=2)
-            upscaled.append(result)
-            index += 1
+            result = np.asarray(frame_fn(frame))
+            if keep_alpha and result.ndim == 3 and result.shape[2] == 3:
+                result = np.concatenate([result, np.full(result.shape[:2] + (1,), 255, result.dtype)], axis=2)
+            mapped.append(result)
         del chunk
-        while upscaled:
-            yield upscaled.popleft()
+        while mapped:
+            yield mapped.popleft()
 
 
-def upscale_gif(
-    src, dst, upscale_fn, scale, chunk_size=8, progress=None, colors=256, optimize=True, max_pixels=MAX_PIXELS
-):
-    """Upscale every frame of an animated GIF, keeping its timing, loop and transparency.
+def map_gif(src, dst, frame_fn, chunk_size=8, progress=None, colors=256, optimize=True, max_pixels=MAX_PIXELS):
+    """Write `frame_fn` of every frame of an animated GIF, keeping its timing, loop and transparency.
 
-    Frames are read composited (see `iter_gif_frames`), `chunk_size` at a
-    time, passed to `upscale_fn` one by one, and streamed into `dst` by
-    `write_gif_atomic`, so memory holds at most `chunk_size` input and
-    `chunk_size` upscaled frames whatever the length of the GIF. Frames
-    with transparent pixels are passed to `upscale_fn` as RGBA, fully
+    The per-frame map behind upscaling, colourising or any other model that
+    turns one image into another: frames are read composited (see
+    `iter_gif_frames`), `chunk_size` at a time, passed to `frame_fn` one by
+    one, and streamed into `dst` by `write_gif_atomic`, so memory holds at
+    most `chunk_size` input and `chunk_size` output frames whatever the
+    length of the GIF. The output canvas is the size of the frames
+    `frame_fn` returns (the first one's; every frame must match it).
+    Frames with transparent pixels are passed to `frame_fn` as RGBA, fully
     opaque ones as RGB; when the GIF uses transparency, every output frame
-    keeps a transparent index.
+    keeps a transparent index (RGB results are made opaque).
 
     Args:
         src: str or `pathlib.Path`, the GIF to read.
         dst: str or `pathlib.Path`, the GIF to write (complete or untouched).
-        upscale_fn: callable mapping a uint8 array `(h, w, c)` to uint8
-            `(round(h * scale), round(w * scale), c)` (at least 1 pixel),
-            with c = 4 (RGBA) or 3 (RGB), e.g. `SuperResolver.upscale`.
-        scale: int or float > 0, the factor `upscale_fn` enlarges by.
-        chunk_size: int >= 1, frames read and upscaled together. Default 8.
-        progress: optional callable wrapping the iterable of upscaled
-            frames (which has a `len()`), e.g. `tqdm.tqdm`. Default None.
+        frame_fn: callable mapping a uint8 array `(h, w, c)` (c = 4, RGBA,
+            or 3, RGB) to a uint8 array `(h2, w2, 3 or 4)` of one size for
+            every frame, e.g. `SuperResolver.upscale`.
+        chunk_size: int >= 1, frames read and mapped together. Default 8.
+        progress: optional callable wrapping the iterable of output frames
+            (which has a `len()`), e.g. `tqdm.tqdm`. Default None.
         colors: int in [2, 256], palette entries per output frame.
             Default 256.
         optimize: bool, optimise the output with gifsicle. Default True.
@@ -550,21 +511,18 @@ def upscale_gif(
     Raises:
         ImageReadError: for a missing, empty, non-GIF, damaged or truncated
             `src`, or one above `max_pixels`; `dst` is then not written.
-        ValueError: for a bad `scale` or `chunk_size`, `dst` equal to
-            `src`, or when `upscale_fn` returns the wrong shape or dtype.
+        ValueError: for a bad `chunk_size`, `dst` equal to `src`, or when
+            `frame_fn` returns frames of the wrong dtype or shape, or of
+            different sizes.
     """
-    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not scale > 0:
-        raise ValueError(f"`scale` must be a positive number. Received: scale={scale!r}")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral) or chunk_size < 1:
         raise ValueError(f"`chunk_size` must be a positive int. Received: chunk_size={chunk_size!r}")
     src, dst = Path(src), Path(dst)
     if dst.resolve() == src.resolve():
         raise ValueError(f"`dst` must differ from `src`; refusing to overwrite the input {src}")
     info = read_gif_info(src, max_pixels)
-    upscaled = _upscaled_frames(
-        iter_gif_frames(src, max_pixels), upscale_fn, scale, info.has_transparency, chunk_size
-    )
-    frames = _CountedFrames(upscaled, info.frame_count)
+    mapped = _mapped_frames(iter_gif_frames(src, max_pixels), frame_fn, info.has_transparency, chunk_size)
+    frames = CountedFrames(mapped, info.frame_count)
     write_gif_atomic(
         progress(frames) if progress else frames,
         dst,

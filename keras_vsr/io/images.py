@@ -1,4 +1,4 @@
-"""Reading user images safely and writing results atomically."""
+"""Finding and reading images safely, and writing results atomically."""
 
 import os
 import tempfile
@@ -10,26 +10,68 @@ import numpy as np
 # 40 megapixels, e.g. 8000x5000). Raise it with `max_pixels=`.
 MAX_PIXELS = 40_000_000
 
+# File name extensions read as images (lower case).
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
 
 class ImageReadError(ValueError):
     """An input file is missing, empty, not an image, damaged or too large."""
 
 
-def load_image(path, max_pixels=MAX_PIXELS):
+def find_images(*roots):
+    """Sorted image files below each root (recursive). A root may be a file.
+
+    DIV2K-style trees are covered: pass `DIV2K_train_HR`, or the DIV2K root,
+    in which case only folders whose name ends in `_HR` are used.
+
+    Raises:
+        ValueError: for a root that does not exist.
+    """
+    files = []
+    for root in roots:
+        root = Path(root)
+        if root.is_file():
+            files.append(root)
+            continue
+        if not root.is_dir():
+            raise ValueError(f"Image folder '{root}' does not exist.")
+        hr_dirs = [d for d in root.iterdir() if d.is_dir() and d.name.upper().endswith("_HR")]
+        for base in hr_dirs or [root]:
+            for dirpath, _, names in os.walk(base):
+                files.extend(
+                    Path(dirpath) / n for n in names if n.lower().endswith(IMAGE_EXTENSIONS)
+                )
+    return sorted(set(files))
+
+
+def load_image(path, max_pixels=MAX_PIXELS, mode=None):
     """Decode an image file into a uint8 (or uint16) array.
 
-    Returns `(h, w)` for greyscale, `(h, w, 3)` for RGB and `(h, w, 4)` for
-    images with transparency. 16-bit PNGs keep 16 bits (uint16). Palette and
-    CMYK images are converted to RGB(A). EXIF orientation is applied.
+    With `mode=None`, returns `(h, w)` for greyscale, `(h, w, 3)` for RGB and
+    `(h, w, 4)` for images with transparency. 16-bit PNGs keep 16 bits
+    (uint16). Palette and CMYK images are converted to RGB(A). EXIF
+    orientation is applied.
+
+    Args:
+        path: str or `pathlib.Path`.
+        max_pixels: int or None, the largest accepted `width * height`.
+            Default `MAX_PIXELS`.
+        mode: None, "RGB" or "L": convert to uint8 `(h, w, 3)` RGB or
+            `(h, w)` grey (PIL's `Image.convert`, BT.601 luma for "L"),
+            whatever the file holds; the layout training and evaluation data
+            need. Default None (the file's own layout).
 
     Raises:
         ImageReadError: with the file name and the reason, for a missing or
             zero-byte file, a file that is not an image, a truncated image,
             or one with more than `max_pixels` pixels (checked from the
             header, before decoding).
+        ValueError: for a `mode` other than None, "RGB" and "L".
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    if mode not in (None, "RGB", "L"):
+        raise ValueError(f"`mode` must be None, 'RGB' or 'L'. Received: mode={mode!r}")
     path = Path(path)
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
@@ -45,17 +87,18 @@ def load_image(path, max_pixels=MAX_PIXELS):
                 )
             img.load()
             img = ImageOps.exif_transpose(img)  # camera orientation, as viewers show it
-            mode = img.mode
-            if mode in ("I;16", "I;16B", "I;16L", "I"):
+            if mode is not None:
+                return np.asarray(img.convert(mode)).copy()
+            if img.mode in ("I;16", "I;16B", "I;16L", "I"):
                 array = np.asarray(img, dtype=np.int64)
                 return np.clip(array, 0, 65535).astype(np.uint16)
-            if mode in ("L", "RGB", "RGBA"):
+            if img.mode in ("L", "RGB", "RGBA"):
                 return np.asarray(img).copy()
-            if mode == "LA":
+            if img.mode == "LA":
                 return np.asarray(img.convert("RGBA")).copy()
-            if mode == "P" and "transparency" in img.info:
+            if img.mode == "P" and "transparency" in img.info:
                 return np.asarray(img.convert("RGBA")).copy()
-            if mode == "1":
+            if img.mode == "1":
                 return np.asarray(img.convert("L")).copy()
             return np.asarray(img.convert("RGB")).copy()
     except ImageReadError:

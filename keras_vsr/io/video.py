@@ -2,9 +2,10 @@
 
 `probe_video` reads a video's header, `iter_video_frames` streams its frames
 as RGB arrays (one ffmpeg process, constant memory, a timeout on every
-frame), `upscale_video` writes upscaled frames into an H.264 MP4 and carries
-the source's audio over, and `detect_scene_cuts` finds hard cuts, where
-frame interpolation must not blend two shots.
+frame), `map_video` writes a function of every frame (upscaled,
+colourised, ...) into an H.264 MP4 and carries the source's audio over, and
+`detect_scene_cuts` finds hard cuts, where frame interpolation must not
+blend two shots.
 """
 
 import numbers
@@ -20,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_vsr.io.gif import _CountedFrames
 from keras_vsr.io.images import ImageReadError, replace_with_umask
+from keras_vsr.utils.frames import CountedFrames
 
 # Side of the square grey thumbnails compared by `detect_scene_cuts`.
 _THUMBNAIL_SIDE = 64
@@ -254,7 +255,7 @@ def iter_video_frames(path, timeout=60.0):
         warnings.warn(f"{path}: the video stream is damaged ({reason}); {count} frames were decoded.")
 
 
-def _exact_fps(fps):
+def exact_fps(fps):
     """`fps` as a fraction, with ffmpeg's two-decimal rounding of the NTSC
     rates undone (23.98 -> 24000/1001, 29.97 -> 30000/1001, ...)."""
     for nominal in (24, 30, 48, 60, 120):
@@ -273,18 +274,18 @@ def _even(frame):
     return np.ascontiguousarray(frame)
 
 
-def _encode_frames(frames, upscale_fn, path, fps, crf):
-    """Write `upscale_fn(frame)` for each frame into the H.264 video `path`;
+def _encode_frames(frames, frame_fn, path, fps, crf):
+    """Write `frame_fn(frame)` for each frame into the H.264 video `path`;
     return the number of frames."""
     import imageio_ffmpeg
 
     writer, size, count = None, None, 0
     try:
         for frame in frames:
-            result = np.asarray(upscale_fn(frame))
+            result = np.asarray(frame_fn(frame))
             if result.dtype != np.uint8 or result.ndim != 3 or result.shape[2] != 3:
                 raise ValueError(
-                    f"`upscale_fn` must return uint8 RGB frames (h, w, 3). Received shape "
+                    f"`frame_fn` must return uint8 RGB frames (h, w, 3). Received shape "
                     f"{result.shape} and dtype {result.dtype} for frame {count}"
                 )
             if size is None:
@@ -305,7 +306,7 @@ def _encode_frames(frames, upscale_fn, path, fps, crf):
                 writer.send(None)
             elif result.shape != size:
                 raise ValueError(
-                    f"`upscale_fn` must return frames of one size, {size} for frame 0. "
+                    f"`frame_fn` must return frames of one size, {size} for frame 0. "
                     f"Received shape {result.shape} for frame {count}"
                 )
             writer.send(_even(result))
@@ -328,29 +329,31 @@ def _add_audio(video, src, audio_codec, out):
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(
-            f"ffmpeg could not combine the upscaled video with the audio of {src} "
+            f"ffmpeg could not combine the new video with the audio of {src} "
             f"(exit status {result.returncode}): {result.stderr.strip()[-500:]}"
         )
 
 
-def upscale_video(src, dst, upscale_fn, progress=None, crf=18, timeout=60.0):
-    """Upscale every frame of a video into an H.264 MP4 with the source's audio.
+def map_video(src, dst, frame_fn, progress=None, crf=18, timeout=60.0):
+    """Write `frame_fn` of every frame of a video into an H.264 MP4 with the source's audio.
 
-    Frames are streamed (see `iter_video_frames`) through `upscale_fn`
-    into ffmpeg's libx264 encoder (yuv420p; an odd side is padded by one
-    repeated row or column) at the source's frame rate, so memory does not
-    grow with the video's length. A second ffmpeg pass adds the audio
-    streams of `src` to the new video, copied when their codec is one MP4
-    players commonly support (AAC, MP3, AC-3, E-AC-3, Opus, FLAC, ALAC),
-    else encoded to AAC (e.g. PCM from an AVI). Everything is written to
-    temporary files beside `dst`, renamed to `dst` at the end and removed
-    on any error, so `dst` is complete or untouched.
+    The per-frame map behind upscaling, colourising or any other model that
+    turns one image into another. Frames are streamed (see
+    `iter_video_frames`) through `frame_fn` into ffmpeg's libx264 encoder
+    (yuv420p; an odd side is padded by one repeated row or column) at the
+    source's frame rate, so memory does not grow with the video's length;
+    the output is the size of the frames `frame_fn` returns. A second
+    ffmpeg pass adds the audio streams of `src` to the new video, copied
+    when their codec is one MP4 players commonly support (AAC, MP3, AC-3,
+    E-AC-3, Opus, FLAC, ALAC), else encoded to AAC (e.g. PCM from an AVI).
+    Everything is written to temporary files beside `dst`, renamed to `dst`
+    at the end and removed on any error, so `dst` is complete or untouched.
 
     Args:
         src: str or `pathlib.Path`, the video to read.
         dst: str or `pathlib.Path`, the `.mp4` file to write; parent
             folders are created.
-        upscale_fn: callable mapping a uint8 RGB frame `(h, w, 3)` to a
+        frame_fn: callable mapping a uint8 RGB frame `(h, w, 3)` to a
             uint8 RGB frame of any size, the same for every frame, e.g.
             `SuperResolver.upscale`.
         progress: optional callable wrapping the iterable of source frames
@@ -368,15 +371,15 @@ def upscale_video(src, dst, upscale_fn, progress=None, crf=18, timeout=60.0):
         ImageReadError: for a missing, empty or unreadable `src`, or one of
             which no frame can be decoded.
         ValueError: for a `dst` that is not `.mp4` or is `src`, a bad `crf`,
-            or frames of the wrong dtype, shape or size from `upscale_fn`.
+            or frames of the wrong dtype, shape or size from `frame_fn`.
         RuntimeError: when ffmpeg fails to write the result.
     """
     src, dst = check_video_paths(src, dst, crf)
     info = probe_video(src)
     frames = iter_video_frames(src, timeout)
     if info.frame_count:
-        frames = _CountedFrames(frames, info.frame_count)
-    write_video_atomic(progress(frames) if progress else frames, dst, _exact_fps(info.fps), src, info, crf, upscale_fn)
+        frames = CountedFrames(frames, info.frame_count)
+    write_video_atomic(progress(frames) if progress else frames, dst, exact_fps(info.fps), src, info, crf, frame_fn)
     return info
 
 
@@ -439,7 +442,7 @@ def detect_scene_cuts(frames, threshold=0.1):
         A list of int, the indices of the first frames of new scenes, in
         increasing order.
     """
-    _check_threshold(threshold)
+    check_scene_threshold(threshold)
     cuts, previous = [], None
     for index, frame in enumerate(frames):
         thumbnail = scene_thumbnail(frame, index)
@@ -449,9 +452,11 @@ def detect_scene_cuts(frames, threshold=0.1):
     return cuts
 
 
-def _check_threshold(threshold):
+def check_scene_threshold(threshold, name="threshold"):
+    """Raise a ValueError, naming the argument `name`, unless `threshold`
+    (see `detect_scene_cuts`) is a number in (0, 1]."""
     if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 < threshold <= 1:
-        raise ValueError(f"`threshold` must be a number in (0, 1]. Received: threshold={threshold!r}")
+        raise ValueError(f"`{name}` must be a number in (0, 1]. Received: {name}={threshold!r}")
 
 
 def scene_thumbnail(frame, index=0):

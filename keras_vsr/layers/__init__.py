@@ -4,3 +4,4 @@ from keras_vsr.layers.fourier_unit import FFCBlock, FourierUnit, SpectralTransfo
 from keras_vsr.layers.optical_flow import LucasKanadeFlow, MidpointAlignment, backward_warp
 from keras_vsr.layers.pixel_shuffle import PixelShuffle, SubPixelUpsample, depth_to_space
 from keras_vsr.layers.residual_block import ResidualBlock
+from keras_vsr.layers.vgg_features import VGGFeatureExtractor

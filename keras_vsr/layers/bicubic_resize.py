@@ -3,6 +3,7 @@ import keras
 from keras import ops
 
 from keras_vsr.layers.pixel_shuffle import check_scale, depth_to_space
+from keras_vsr.utils.image_ops import symmetric_pad
 from keras_vsr.utils.imresize import cubic
 from keras_vsr.utils.serialization import register
 
@@ -18,24 +19,6 @@ def _phase_kernel(scale):
     taps = np.arange(-2, 3)
     weights = cubic(offsets[:, None] - taps[None, :])
     return weights / weights.sum(axis=1, keepdims=True)
-
-
-def symmetric_pad_2d(x, p):
-    """Pad height and width of NHWC `x` by `p` mirrored pixels, edge included.
-
-    MATLAB's border rule (numpy `mode="symmetric"`). Written with slices
-    because `keras.ops.pad(mode="symmetric")` replicates the edge on torch.
-    """
-
-    def pad_axis(t, axis):
-        n = ops.shape(t)[axis]
-        # Indices are clamped to the axis, so a side shorter than `p` repeats
-        # its pixels (MATLAB's rule for a 1-pixel side).
-        before = [ops.take(t, ops.minimum(ops.convert_to_tensor([i]), n - 1), axis=axis) for i in range(p - 1, -1, -1)]
-        after = [ops.take(t, ops.maximum(ops.convert_to_tensor([n - 1 - i]), 0), axis=axis) for i in range(p)]
-        return ops.concatenate(before + [t] + after, axis=axis)
-
-    return pad_axis(pad_axis(x, 1), 2)
 
 
 @register
@@ -71,7 +54,7 @@ class BicubicUpsample(keras.layers.Layer):
     def call(self, inputs):
         if self.scale == 1:
             return inputs
-        x = symmetric_pad_2d(inputs, 2)
+        x = symmetric_pad(inputs, (2, 2), (2, 2))
         kernel = ops.cast(ops.convert_to_tensor(self._kernel), x.dtype)
         x = ops.conv(x, kernel, strides=1, padding="valid")
         return depth_to_space(x, self.scale)

@@ -23,13 +23,8 @@ import numpy as np
 import keras
 from keras import ops
 
+from keras_vsr.utils.checks import open_fraction, positive_int
 from keras_vsr.utils.serialization import register
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"`{name}` must be a positive int. Received: {name}={value!r}")
-    return int(value)
 
 
 def _check_time_steps(channels, time_steps, what):
@@ -39,8 +34,26 @@ def _check_time_steps(channels, time_steps, what):
         )
 
 
+class _StackedFramesLayer(keras.layers.Layer):
+    """Base of the FFC layers: `filters` output channels, and `time_steps`
+    frames stacked on the channel axis."""
+
+    def __init__(self, filters, time_steps=1, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = positive_int(filters, "filters")
+        self.time_steps = positive_int(time_steps, "time_steps")
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape)[:-1], self.filters)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"filters": self.filters, "time_steps": self.time_steps})
+        return config
+
+
 @register
-class FourierUnit(keras.layers.Layer):
+class FourierUnit(_StackedFramesLayer):
     """The spectral (global) operation of FFC over height, width and time.
 
     input `(b, h, w, T * c)` -> 3-D FFT over (h, w, T) -> concat(real, imag)
@@ -61,9 +74,7 @@ class FourierUnit(keras.layers.Layer):
     """
 
     def __init__(self, filters, time_steps=1, use_bias=False, kernel_initializer="he_normal", **kwargs):
-        super().__init__(**kwargs)
-        self.filters = _check_positive_int("filters", filters)
-        self.time_steps = _check_positive_int("time_steps", time_steps)
+        super().__init__(filters, time_steps, **kwargs)
         _check_time_steps(self.filters, self.time_steps, "Output")
         self.use_bias = bool(use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
@@ -125,15 +136,10 @@ class FourierUnit(keras.layers.Layer):
         y = ops.transpose(re, (0, 3, 4, 1, 2))  # (b, h, w, T, f)
         return ops.reshape(y, (-1, h, w, self.filters))
 
-    def compute_output_shape(self, input_shape):
-        return (*tuple(input_shape)[:-1], self.filters)
-
     def get_config(self):
         config = super().get_config()
         config.update(
             {
-                "filters": self.filters,
-                "time_steps": self.time_steps,
                 "use_bias": self.use_bias,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             }
@@ -142,7 +148,7 @@ class FourierUnit(keras.layers.Layer):
 
 
 @register
-class SpectralTransform(keras.layers.Layer):
+class SpectralTransform(_StackedFramesLayer):
     """The global branch of an FFC block (Chi et al. 2020, Fig. 2).
 
     1x1 conv to `filters // 2` -> ReLU -> `FourierUnit` -> add the conv's
@@ -156,9 +162,7 @@ class SpectralTransform(keras.layers.Layer):
     """
 
     def __init__(self, filters, time_steps=1, **kwargs):
-        super().__init__(**kwargs)
-        self.filters = _check_positive_int("filters", filters)
-        self.time_steps = _check_positive_int("time_steps", time_steps)
+        super().__init__(filters, time_steps, **kwargs)
         hidden = self.filters // 2
         if hidden < self.time_steps or hidden % self.time_steps:
             raise ValueError(
@@ -184,17 +188,9 @@ class SpectralTransform(keras.layers.Layer):
         x = ops.relu(self.reduce(inputs))
         return self.expand(x + self.fourier_unit(x))
 
-    def compute_output_shape(self, input_shape):
-        return (*tuple(input_shape)[:-1], self.filters)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"filters": self.filters, "time_steps": self.time_steps})
-        return config
-
 
 @register
-class FFCBlock(keras.layers.Layer):
+class FFCBlock(_StackedFramesLayer):
     """A Fast Fourier Convolution block: local and global channel parts.
 
     The input channels are split into a local part (the first
@@ -217,13 +213,9 @@ class FFCBlock(keras.layers.Layer):
     """
 
     def __init__(self, filters, global_ratio=0.5, time_steps=1, kernel_size=3, activation="relu", **kwargs):
-        super().__init__(**kwargs)
-        self.filters = _check_positive_int("filters", filters)
-        self.time_steps = _check_positive_int("time_steps", time_steps)
-        self.kernel_size = _check_positive_int("kernel_size", kernel_size)
-        if isinstance(global_ratio, bool) or not isinstance(global_ratio, (int, float)) or not 0 < global_ratio < 1:
-            raise ValueError(f"`global_ratio` must be in (0, 1). Received: global_ratio={global_ratio!r}")
-        self.global_ratio = float(global_ratio)
+        super().__init__(filters, time_steps, **kwargs)
+        self.kernel_size = positive_int(kernel_size, "kernel_size")
+        self.global_ratio = open_fraction(global_ratio, "global_ratio")
         self.activation = keras.activations.get(activation)
         self._activation_name = activation
         self.out_global = int(round(self.filters * self.global_ratio))
@@ -274,16 +266,11 @@ class FFCBlock(keras.layers.Layer):
         out_global = self.local_to_global(x_local) + self.global_to_global(x_global)
         return self.activation(ops.concatenate([out_local, out_global], axis=-1))
 
-    def compute_output_shape(self, input_shape):
-        return (*tuple(input_shape)[:-1], self.filters)
-
     def get_config(self):
         config = super().get_config()
         config.update(
             {
-                "filters": self.filters,
                 "global_ratio": self.global_ratio,
-                "time_steps": self.time_steps,
                 "kernel_size": self.kernel_size,
                 "activation": self._activation_name,
             }

@@ -32,7 +32,8 @@ import numpy as np
 import keras
 from keras import ops
 
-from keras_vsr.metrics.image_quality import gaussian_taps
+from keras_vsr.utils.checks import positive_ints
+from keras_vsr.utils.image_ops import gaussian_taps
 from keras_vsr.utils.serialization import register
 
 
@@ -126,15 +127,11 @@ class LucasKanadeFlow(keras.layers.Layer):
 
     def __init__(self, levels=5, iterations=3, window_sigma=2.0, damping=1e-4, **kwargs):
         super().__init__(trainable=False, **kwargs)
-        for name, value in (("levels", levels), ("iterations", iterations)):
-            if isinstance(value, bool) or int(value) != value or value < 1:
-                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+        self.levels, self.iterations = positive_ints((("levels", levels), ("iterations", iterations)))
         if not window_sigma > 0:
             raise ValueError(f"`window_sigma` must be > 0. Received: window_sigma={window_sigma}")
         if not damping >= 0:
             raise ValueError(f"`damping` must be >= 0. Received: damping={damping}")
-        self.levels = int(levels)
-        self.iterations = int(iterations)
         self.window_sigma = float(window_sigma)
         self.damping = float(damping)
         radius = max(1, int(np.ceil(3.0 * self.window_sigma)))
@@ -144,6 +141,11 @@ class LucasKanadeFlow(keras.layers.Layer):
     @property
     def size_multiple(self):
         return 2 ** (self.levels - 1)
+
+    def build(self, input_shape):
+        # No weights to create (and `call` needs sizes that are multiples of
+        # `size_multiple`, which Keras' placeholder shapes need not be).
+        self.built = True
 
     def _refine(self, first, second, flow):
         for _ in range(self.iterations):
@@ -228,6 +230,10 @@ class MidpointAlignment(keras.layers.Layer):
     @property
     def size_multiple(self):
         return self.flow.size_multiple
+
+    def build(self, input_shape):
+        self.flow.build(input_shape)
+        self.built = True
 
     def call(self, inputs):
         first, second = inputs

@@ -4,6 +4,7 @@ import numpy as np
 import keras
 from keras import ops
 
+from keras_vsr.losses.pixel import per_image_mean
 from keras_vsr.utils.serialization import register
 
 
@@ -84,7 +85,7 @@ class MaxEntropyLoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         y_true = ops.cast(y_true, y_pred.dtype)
-        mse = ops.mean(ops.square(y_pred - y_true), axis=tuple(range(1, len(y_pred.shape))))
+        mse = per_image_mean(ops.square(y_pred - y_true))
         entropy = soft_histogram_entropy(y_pred, self.bins, self.bandwidth)
         return mse + self.alpha * (1.0 - entropy)
 

@@ -17,10 +17,9 @@ the loss works on small training crops; on images of at least
 """
 
 import keras
-import numpy as np
 from keras import ops
 
-from keras_vsr.metrics.image_quality import _gaussian_window
+from keras_vsr.utils.image_ops import ssim_terms
 from keras_vsr.utils.serialization import register
 
 # Wang et al. 2003, the weights of the five scales (finest first).
@@ -51,22 +50,7 @@ def _ssim_terms(x, y, max_val, filter_size, filter_sigma):
     if h is not None and w is not None:
         size = max(1, min(filter_size, h, w))
     sigma = filter_sigma * size / filter_size
-    channels = x.shape[-1]
-    window = _gaussian_window(size, sigma)
-    kernel = np.tile(window[:, :, None, None], (1, 1, channels, 1))
-    kernel = ops.cast(kernel, x.dtype)
-
-    def filt(t):
-        return ops.depthwise_conv(t, kernel, strides=1, padding="valid")
-
-    c1 = (0.01 * max_val) ** 2
-    c2 = (0.03 * max_val) ** 2
-    mu_x, mu_y = filt(x), filt(y)
-    sigma_x = filt(x * x) - mu_x**2
-    sigma_y = filt(y * y) - mu_y**2
-    sigma_xy = filt(x * y) - mu_x * mu_y
-    luminance = (2 * mu_x * mu_y + c1) / (mu_x**2 + mu_y**2 + c1)
-    cs = (2 * sigma_xy + c2) / (sigma_x + sigma_y + c2)
+    luminance, cs = ssim_terms(x, y, max_val, size, sigma)
     return ops.mean(luminance * cs, axis=(1, 2)), ops.mean(cs, axis=(1, 2))
 
 

@@ -2,37 +2,26 @@
 content loss (SRWGAN).
 
 Both compare the feature maps that a frozen, pretrained CNN computes for the
-prediction and for the target. Images are RGB in [0, 1]; each backbone
-normalises them the way its weights were trained:
-
-- VGG16 uses torchvision's ImageNet weights (converted offline by
-  `tools/convert_vgg16_lpips.py`), so inputs are normalised as torchvision
-  does: `(x - (0.485, 0.456, 0.406)) / (0.229, 0.224, 0.225)`, in RGB.
-  Keras' `keras.applications.vgg16.preprocess_input` (caffe: BGR, 0..255,
-  mean subtraction) belongs to Keras' own VGG16 weights and is not used.
-- ResNet50 uses Keras' ImageNet weights, trained with the caffe convention:
-  RGB -> BGR, scaled to 0..255, minus (103.939, 116.779, 123.68).
-
-Keras' VGG16 convolutions have their ReLU built in: the output of
-`block5_conv3` is SRGAN's phi_{5,3} after activation (relu5_3).
+prediction and for the target; `keras_vsr.layers.vgg_features` builds the
+networks and normalises the images as each backbone's weights expect.
 """
 
 from pathlib import Path
 
-import numpy as np
 import keras
 from keras import ops
 
-from keras_vsr.utils.serialization import register
-from keras_vsr.utils.weights import vgg16_weights_path
-
-VGG16_LAYER_NAMES = (
-    "block1_conv1", "block1_conv2", "block1_pool",
-    "block2_conv1", "block2_conv2", "block2_pool",
-    "block3_conv1", "block3_conv2", "block3_conv3", "block3_pool",
-    "block4_conv1", "block4_conv2", "block4_conv3", "block4_pool",
-    "block5_conv1", "block5_conv2", "block5_conv3", "block5_pool",
+from keras_vsr.layers.vgg_features import (
+    VGGFeatureExtractor,
+    caffe_normalize,
+    feature_model,
+    layer_list,
+    resolve_layer_names,
+    torchvision_normalize,
+    vgg16,
 )
+from keras_vsr.losses.pixel import per_image_mean
+from keras_vsr.utils.serialization import register
 
 # The layers that SRWGAN's `hyperimg_ids=[2, 7, 10, 14]` pick from
 # `tf.keras.applications.ResNet50(include_top=False).layers`; Keras 3 lists
@@ -46,177 +35,6 @@ RESNET50_HYPERPIXEL_LAYER_NAMES = (
     "conv2_block1_3_conv",  # 14: its 1x1 expansion, 256 channels, H/4 (residual branch)
 )
 VGG16_HYPERPIXEL_LAYER_NAMES = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3")
-
-_TORCHVISION_MEAN = np.array([0.485, 0.456, 0.406], dtype="float32")
-_TORCHVISION_STD = np.array([0.229, 0.224, 0.225], dtype="float32")
-_CAFFE_BGR_MEAN = np.array([103.939, 116.779, 123.68], dtype="float32")
-
-
-def torchvision_normalize(images):
-    """`(images - mean) / std` with torchvision's ImageNet RGB statistics.
-
-    Args:
-        images: tensor `(..., 3)`, RGB in [0, 1].
-    """
-    mean = ops.cast(_TORCHVISION_MEAN, images.dtype)
-    std = ops.cast(_TORCHVISION_STD, images.dtype)
-    return (images - mean) / std
-
-
-def caffe_normalize(images):
-    """Keras' caffe-style ImageNet preprocessing (ResNet50, Keras' VGG16).
-
-    Args:
-        images: tensor `(..., 3)`, RGB in [0, 1].
-
-    Returns:
-        BGR in 0..255 minus the ImageNet BGR mean.
-    """
-    bgr = ops.flip(images, axis=-1) * 255.0
-    return bgr - ops.cast(_CAFFE_BGR_MEAN, images.dtype)
-
-
-def _vgg16_weights_file(weights):
-    """None, or the path of a VGG16 weights file for `weights`."""
-    if weights is None:
-        return None
-    if weights == "torchvision":
-        return vgg16_weights_path()
-    if isinstance(weights, (str, Path)) and Path(weights).expanduser().is_file():
-        return Path(weights).expanduser()
-    raise ValueError(
-        "`weights` must be 'torchvision', the path of an existing VGG16 weights "
-        f"file, or None. Received: weights={weights!r}"
-    )
-
-
-def _resolve_layer_names(backbone, layers):
-    """Names of `layers` (names, or indices into `backbone.layers`) in `backbone`."""
-    names = [layer.name for layer in backbone.layers]
-    resolved = []
-    for layer in layers:
-        if isinstance(layer, (int, np.integer)) and not isinstance(layer, bool):
-            if not 0 < layer < len(names):
-                raise ValueError(
-                    f"Layer index {layer} is out of range for {backbone.name}, which "
-                    f"has {len(names)} layers (0 is the input)."
-                )
-            resolved.append(names[layer])
-        elif isinstance(layer, str) and layer in names[1:]:
-            resolved.append(layer)
-        else:
-            raise ValueError(
-                f"{backbone.name} has no layer {layer!r}. Expected a layer name from "
-                f"{names[1:]} or an index in [1, {len(names) - 1}]."
-            )
-    return resolved
-
-
-def _feature_model(backbone, layer_names, name):
-    """A `keras.Model` from `backbone`'s input to a dict of the named layers'
-    outputs, keyed by layer name."""
-    outputs = {n: backbone.get_layer(n).output for n in layer_names}
-    return keras.Model(backbone.input, outputs, name=name)
-
-
-def _check_layers(layers, argument):
-    if isinstance(layers, (str, int)) or not layers:
-        raise ValueError(f"`{argument}` must be a non-empty list. Received: {argument}={layers!r}")
-    return list(layers)
-
-
-@register
-class VGGFeatureExtractor(keras.layers.Layer):
-    """VGG16 feature maps of RGB images in [0, 1], as in BasicSR.
-
-    Builds `keras.applications.VGG16(include_top=False)` up to the deepest
-    requested layer. The layer is frozen (`trainable=False`) by default.
-
-    Args:
-        layer_names: list of str, default `("block5_conv3",)`: VGG16 layers
-            to return, from `VGG16_LAYER_NAMES`. Convolution outputs are after
-            their ReLU (Keras fuses it).
-        weights: str, `pathlib.Path` or None, default "torchvision":
-            "torchvision" loads torchvision's ImageNet weights converted by
-            `tools/convert_vgg16_lpips.py` (see `keras_vsr.utils.weights`);
-            a path loads that weights file (for
-            `keras.applications.VGG16(include_top=False)`); None keeps the
-            random initialisation.
-        normalize_input: bool, default True: normalise the input with
-            torchvision's ImageNet mean and std first. Turn off to feed
-            already-normalised inputs.
-        trainable: bool, default False: whether the VGG16 weights train.
-        **kwargs: base `keras.layers.Layer` arguments.
-
-    Call arguments:
-        inputs: `(batch, height, width, 3)` RGB tensor in [0, 1].
-
-    Returns:
-        dict mapping each of `layer_names` to its `(batch, h, w, channels)`
-        feature map.
-
-    Example:
-
-    ```python
-    extractor = VGGFeatureExtractor(["block2_conv2", "block5_conv3"])
-    features = extractor(images)  # {"block2_conv2": ..., "block5_conv3": ...}
-    ```
-    """
-
-    def __init__(
-        self,
-        layer_names=("block5_conv3",),
-        weights="torchvision",
-        normalize_input=True,
-        trainable=False,
-        **kwargs,
-    ):
-        super().__init__(trainable=trainable, **kwargs)
-        layer_names = _check_layers(layer_names, "layer_names")
-        for name in layer_names:
-            if name not in VGG16_LAYER_NAMES:
-                raise ValueError(
-                    f"Unknown VGG16 layer {name!r}. Received: layer_names={layer_names}; "
-                    f"expected names from {VGG16_LAYER_NAMES}"
-                )
-        self.layer_names = layer_names
-        self.weights_source = weights if weights is None else str(weights)
-        self.normalize_input = bool(normalize_input)
-
-        vgg = keras.applications.VGG16(
-            include_top=False, weights=None, input_shape=(None, None, 3)
-        )
-        weights_file = _vgg16_weights_file(weights)
-        if weights_file is not None:
-            vgg.load_weights(weights_file)
-        self.network = _feature_model(vgg, layer_names, "vgg16_features")
-        # Layers tracked after `__init__(trainable=...)` keep their own flag.
-        self.network.trainable = self.trainable
-
-    def call(self, inputs):
-        x = ops.cast(inputs, self.compute_dtype)
-        if self.normalize_input:
-            x = torchvision_normalize(x)
-        return self.network(x)
-
-    def compute_output_shape(self, input_shape):
-        return self.network.compute_output_shape(input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "layer_names": list(self.layer_names),
-                "weights": self.weights_source,
-                "normalize_input": self.normalize_input,
-            }
-        )
-        return config
-
-
-def _per_image_mean(x):
-    return ops.mean(x, axis=tuple(range(1, len(x.shape))))
-
 
 _CRITERIA = {
     "l1": lambda d: ops.abs(d),
@@ -260,7 +78,7 @@ class PerceptualLoss(keras.losses.Loss):
         **kwargs,
     ):
         super().__init__(name=name, **kwargs)
-        layer_names = _check_layers(layer_names, "layer_names")
+        layer_names = layer_list(layer_names, "layer_names")
         if layer_weights is None:
             layer_weights = [1.0] * len(layer_names)
         if len(layer_weights) != len(layer_names):
@@ -286,7 +104,7 @@ class PerceptualLoss(keras.losses.Loss):
         total = 0.0
         for name, weight in zip(self.layer_names, self.layer_weights):
             diff = pred_features[name] - true_features[name]
-            total = total + weight * _per_image_mean(criterion(diff))
+            total = total + weight * per_image_mean(criterion(diff))
         return total
 
     def get_config(self):
@@ -308,16 +126,9 @@ _HYPERPIXEL_BACKBONES = ("vgg16", "resnet50")
 def _hyperpixel_network(backbone, layers, weights):
     """(feature model, layer names, preprocessing) for `HyperpixelContentLoss`."""
     if backbone == "vgg16":
-        if weights in ("pretrained", "torchvision"):
-            weights = "torchvision"
-        vgg = keras.applications.VGG16(
-            include_top=False, weights=None, input_shape=(None, None, 3)
-        )
-        weights_file = _vgg16_weights_file(weights)
-        if weights_file is not None:
-            vgg.load_weights(weights_file)
-        names = _resolve_layer_names(vgg, layers)
-        return _feature_model(vgg, names, "vgg16_hyperpixels"), names, torchvision_normalize
+        vgg = vgg16("torchvision" if weights == "pretrained" else weights)
+        names = resolve_layer_names(vgg, layers)
+        return feature_model(vgg, names, "vgg16_hyperpixels"), names, torchvision_normalize
     if weights in ("pretrained", "imagenet"):
         weights = "imagenet"  # Keras downloads these on first use.
     elif weights is not None and not Path(weights).expanduser().is_file():
@@ -332,8 +143,8 @@ def _hyperpixel_network(backbone, layers, weights):
     )
     if weights not in (None, "imagenet"):
         resnet.load_weights(Path(weights).expanduser())
-    names = _resolve_layer_names(resnet, layers)
-    return _feature_model(resnet, names, "resnet50_hyperpixels"), names, caffe_normalize
+    names = resolve_layer_names(resnet, layers)
+    return feature_model(resnet, names, "resnet50_hyperpixels"), names, caffe_normalize
 
 
 @register
@@ -413,7 +224,7 @@ class HyperpixelContentLoss(keras.losses.Loss):
                 VGG16_HYPERPIXEL_LAYER_NAMES if backbone == "vgg16" else RESNET50_HYPERPIXEL_LAYERS
             )
         self.backbone = backbone
-        self.layers = _check_layers(layers, "layers")
+        self.layers = layer_list(layers, "layers")
         self.weights_source = weights if weights is None else str(weights)
         self.output_size = output_size
         self.combine = combine
@@ -437,11 +248,11 @@ class HyperpixelContentLoss(keras.losses.Loss):
         y_true = ops.stop_gradient(ops.cast(y_true, y_pred.dtype))
         if self.combine == "concat":
             diff = self.hyperpixels(y_pred) - self.hyperpixels(y_true)
-            return _per_image_mean(ops.square(diff))
+            return per_image_mean(ops.square(diff))
         pred_features = self._features(y_pred)
         true_features = self._features(y_true)
         per_layer = [
-            _per_image_mean(ops.square(p - t)) for p, t in zip(pred_features, true_features)
+            per_image_mean(ops.square(p - t)) for p, t in zip(pred_features, true_features)
         ]
         return ops.mean(ops.stack(per_layer, axis=0), axis=0)
 

@@ -3,12 +3,9 @@
 import keras
 from keras import ops
 
-from keras_vsr.metrics.image_quality import ssim_map
+from keras_vsr.losses.pixel import per_image_mean
+from keras_vsr.utils.image_ops import ssim_map
 from keras_vsr.utils.serialization import register
-
-
-def _per_image_mean(x):
-    return ops.mean(x, axis=tuple(range(1, len(x.shape))))
 
 
 def _check_weight(name, value):
@@ -37,7 +34,7 @@ class SSIMLoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         y_true = ops.cast(y_true, y_pred.dtype)
-        return 1.0 - _per_image_mean(ssim_map(y_true, y_pred, max_val=self.max_val))
+        return 1.0 - per_image_mean(ssim_map(y_true, y_pred, max_val=self.max_val))
 
     def get_config(self):
         config = super().get_config()
@@ -68,7 +65,7 @@ class MSESSIMLoss(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         y_true = ops.cast(y_true, y_pred.dtype)
-        mse = _per_image_mean(ops.square(y_pred - y_true))
+        mse = per_image_mean(ops.square(y_pred - y_true))
         return self.mse_weight * mse + self.ssim_weight * self.ssim.call(y_true, y_pred)
 
     def get_config(self):

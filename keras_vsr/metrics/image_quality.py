@@ -13,6 +13,7 @@ import numpy as np
 import keras
 from keras import ops
 
+from keras_vsr.utils.image_ops import ssim_map
 from keras_vsr.utils.serialization import register
 
 # MATLAB rgb2ycbcr, for RGB in [0, 1] -> Y in [16, 235] / 255.
@@ -43,38 +44,6 @@ def psnr_batch(y_true, y_pred, max_val=1.0, crop_border=0, test_y_channel=False)
     y_true, y_pred = _prepare(y_true, y_pred, crop_border, test_y_channel)
     mse = ops.mean(ops.square(y_true - y_pred), axis=(1, 2, 3))
     return 10.0 * ops.log10(max_val**2 / mse)
-
-
-def gaussian_taps(size, sigma):
-    """A normalised 1-D Gaussian of `size` taps (centred) and standard deviation `sigma`."""
-    g = np.exp(-((np.arange(size) - (size - 1) / 2) ** 2) / (2 * sigma**2))
-    return (g / g.sum()).astype("float32")
-
-
-def _gaussian_window(size=11, sigma=1.5):
-    g = gaussian_taps(size, sigma)
-    return np.outer(g, g).astype("float32")
-
-
-def ssim_map(x, y, max_val=1.0, window_size=11, sigma=1.5):
-    """SSIM map over the valid region, per channel. `x`, `y`: `(B, H, W, C)`."""
-    channels = x.shape[-1]
-    window = _gaussian_window(window_size, sigma)
-    kernel = np.tile(window[:, :, None, None], (1, 1, channels, 1))
-    kernel = ops.cast(ops.convert_to_tensor(kernel), x.dtype)
-
-    def filt(t):
-        return ops.depthwise_conv(t, kernel, strides=1, padding="valid")
-
-    c1 = (0.01 * max_val) ** 2
-    c2 = (0.03 * max_val) ** 2
-    mu_x, mu_y = filt(x), filt(y)
-    sigma_x = filt(x * x) - mu_x**2
-    sigma_y = filt(y * y) - mu_y**2
-    sigma_xy = filt(x * y) - mu_x * mu_y
-    return ((2 * mu_x * mu_y + c1) * (2 * sigma_xy + c2)) / (
-        (mu_x**2 + mu_y**2 + c1) * (sigma_x + sigma_y + c2)
-    )
 
 
 def ssim_batch(y_true, y_pred, max_val=1.0, crop_border=0, test_y_channel=False):

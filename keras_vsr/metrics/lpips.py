@@ -23,9 +23,14 @@ import numpy as np
 import keras
 from keras import ops
 
-from keras_vsr.losses.perceptual import VGGFeatureExtractor
+from keras_vsr.layers.vgg_features import VGGFeatureExtractor
 from keras_vsr.utils.serialization import register
-from keras_vsr.utils.weights import default_weights_dir, lpips_heads_path, vgg16_weights_path
+from keras_vsr.utils.weights import (
+    LPIPS_HEADS_FILE,
+    VGG16_WEIGHTS_FILE,
+    converted_weights_path,
+    default_weights_dir,
+)
 
 LPIPS_LAYER_NAMES = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3", "block5_conv3")
 LPIPS_CHANNELS = (64, 128, 256, 512, 512)
@@ -70,11 +75,11 @@ class LPIPSDistance(keras.layers.Layer):
         self.weights_dir = None if weights_dir is None else str(weights_dir)
         self.vgg = VGGFeatureExtractor(
             LPIPS_LAYER_NAMES,
-            weights=vgg16_weights_path(self.weights_dir),
+            weights=converted_weights_path(VGG16_WEIGHTS_FILE, self.weights_dir),
             normalize_input=False,
             name="vgg16",
         )
-        with np.load(lpips_heads_path(self.weights_dir)) as heads:
+        with np.load(converted_weights_path(LPIPS_HEADS_FILE, self.weights_dir)) as heads:
             for name, channels in zip(LPIPS_LAYER_NAMES, LPIPS_CHANNELS):
                 if heads[name].shape != (channels,):
                     raise ValueError(

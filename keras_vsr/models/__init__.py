@@ -8,5 +8,6 @@ from keras_vsr.models.srgan import SRGAN, SRGANDiscriminator
 from keras_vsr.models.srwgan import SRWGAN, SRWGANCritic
 from keras_vsr.models.conv_lstm_interpolator import ConvLSTMInterpolator, ConvLSTMInterpolatorBackbone
 from keras_vsr.models.grey2rgb import Grey2RGBBackbone, Grey2RGBColorizer
-from keras_vsr.models.spatio_temporal_fusion import SpatioTemporalFusion
+from keras_vsr.models.frame_interpolator import FrameInterpolator
 from keras_vsr.models.ffc_interpolator import FFCInterpolator, FFCInterpolatorBackbone
+from keras_vsr.presets.registry import list_presets  # complete here: every family above has registered its presets

@@ -7,11 +7,19 @@ class SRBackbone(keras_hub.models.Backbone):
     """Base class of keras_vsr backbones: a keras-hub `Backbone`.
 
     Subclasses are functional models from float images in [0, 1] to float
-    images; they set `self.scale`. `from_preset` accepts a built-in name, a
-    local folder or `hf://owner/name`, and raises a `ValueError` that says
-    what is wrong with an unknown name, an incomplete folder or unreadable
-    weights.
+    images; they set `self.scale`, keep each constructor argument as an
+    attribute of the same name and list them in `config_keys`, which
+    `get_config` returns. `from_preset` accepts a built-in name, a local
+    folder or `hf://owner/name`, and raises a `ValueError` that says what is
+    wrong with an unknown name, an incomplete folder or unreadable weights.
     """
+
+    config_keys = ()
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({key: getattr(self, key) for key in self.config_keys})
+        return config
 
     @classmethod
     def from_preset(cls, preset, load_weights=True, **kwargs):

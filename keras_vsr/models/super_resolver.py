@@ -4,7 +4,6 @@ import numbers
 import numpy as np
 import keras
 
-from keras_vsr.inference.tiling import resolve_tile, upscale_tiled
 from keras_vsr.losses import L1Loss
 from keras_vsr.metrics import PSNR, SSIM
 from keras_vsr.models.backbone import SRBackbone
@@ -12,6 +11,7 @@ from keras_vsr.models.task import Task
 from keras_vsr.utils.imresize import bicubic_resize
 from keras_vsr.utils.images import from_float, split_alpha, to_float, merge_alpha
 from keras_vsr.utils.serialization import register
+from keras_vsr.utils.tiling import resolve_tile, upscale_tiled
 
 
 @register
@@ -65,7 +65,7 @@ class SuperResolver(Task):
     def upscale(self, image, tile="auto", tile_overlap=24, progress=None, size=None, scale=None):
         """Super-resolve one image.
 
-        Large images are upscaled tile by tile (`keras_vsr.inference.tiling.
+        Large images are upscaled tile by tile (`keras_vsr.utils.tiling.
         upscale_tiled`), so memory is bounded by the tile size rather than
         the image size; the result equals whole-image inference within one
         grey level when `tile_overlap` covers the model's receptive field.
@@ -98,7 +98,7 @@ class SuperResolver(Task):
                 `h * w` exceeds `tiling.AUTO_TILE_PIXELS` (512 * 512).
                 Tiling applies to the RGB channels. Default `"auto"`.
             tile_overlap: int >= 0, LR pixels of context around each tile;
-                see `keras_vsr.inference.tiling` for choosing it from the
+                see `keras_vsr.utils.tiling` for choosing it from the
                 receptive field. Default 24 (covers the bundled 8-block x4 preset).
             progress: optional callable wrapping the list of tiles (e.g.
                 `tqdm.tqdm`) to report progress when tiling. Default None.
@@ -123,26 +123,23 @@ class SuperResolver(Task):
             if target is None:
                 target = _target_size(height, width, None, getattr(backbone, "default_scale", 2))
             resized = np.clip(bicubic_resize(to_float(rgb), target), 0.0, 1.0)
-            tile = resolve_tile(tile, tile_overlap, target[0], target[1])
-            if tile is None:
-                y = np.asarray(self.predict_on_batch(resized[None]))[0]
-                out = from_float(y, array.dtype)
-            else:
-                out = upscale_tiled(self.predict_on_batch, resized, 1, tile=tile, overlap=tile_overlap, progress=progress)
-                out = from_float(out, array.dtype)
+            out = self._run(resized, array.dtype, 1, tile, tile_overlap, progress)
         else:
-            tile = resolve_tile(tile, tile_overlap, height, width)
-            if tile is None:
-                x = to_float(rgb)
-                y = np.asarray(self.predict_on_batch(x[None]))[0]
-                out = from_float(y, array.dtype)
-            else:
-                out = upscale_tiled(
-                    self.predict_on_batch, rgb, self.scale, tile=tile, overlap=tile_overlap, progress=progress
-                )
+            out = self._run(rgb, array.dtype, self.scale, tile, tile_overlap, progress)
             if target is not None and tuple(out.shape[:2]) != target:
                 out = from_float(np.clip(bicubic_resize(to_float(out), target), 0.0, 1.0), array.dtype)
         return merge_alpha(out, alpha, layout, self.scale)
+
+    def _run(self, image, dtype, scale=1, tile=None, tile_overlap=0, progress=None):
+        """The model's output for `image` `(h, w, 3)`, in `dtype`: whole, or
+        tile by tile as `resolve_tile` decides (`scale` is the model's factor
+        from `image` to its output)."""
+        tile = resolve_tile(tile, tile_overlap, image.shape[0], image.shape[1])
+        if tile is None:
+            return from_float(np.asarray(self.predict_on_batch(to_float(image)[None]))[0], dtype)
+        # Tiles come back in the input's dtype, clipped to its range.
+        out = upscale_tiled(self.predict_on_batch, image, scale, tile=tile, overlap=tile_overlap, progress=progress)
+        return out if out.dtype == dtype else from_float(out, dtype)
 
     def _upscale_fixed(self, rgb, dtype, target):
         """Whole-frame inference for fixed-geometry backbones (Depth2Space)."""
@@ -165,8 +162,7 @@ class SuperResolver(Task):
                 f"{type(backbone).__name__} '{backbone.name}' always outputs {output[0]}x{output[1]}. "
                 f"Received a request for {target[0]}x{target[1]}. {advice}"
             )
-        y = np.asarray(self.predict_on_batch(to_float(rgb)[None]))[0]
-        return from_float(y, dtype)
+        return self._run(rgb, dtype)
 
 
 def _target_size(height, width, size, scale):

@@ -1,16 +1,14 @@
-"""Preset registry and loading: built-in names, local folders, hf:// handles."""
+"""Preset registry and loading: built-in names, local folders, hf:// handles.
+
+Each model family registers its bundled presets when it is imported;
+`keras_vsr.models.list_presets()` (also `keras_vsr.list_presets()`) imports
+every family first, so it lists them all.
+"""
 
 from keras_vsr.presets.registry import (
     BUNDLED_DIR,
     check_preset,
-    list_presets as _list_registered,
+    list_presets,
     load_weights_errors,
     register_presets,
 )
-
-
-def list_presets():
-    """All built-in presets: `[{name, class, description, params, scale, metrics}]`."""
-    import keras_vsr.models  # noqa: F401  (registers every family's presets)
-
-    return _list_registered()

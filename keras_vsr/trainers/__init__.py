@@ -1,1 +1,1 @@
-from keras_vsr.trainers.gradients import input_gradient
+from keras_vsr.trainers.gradients import gradient_penalty, input_gradient

@@ -28,6 +28,12 @@ def from_float(image, dtype):
     return image.astype(dtype)
 
 
+def quantize(image):
+    """Float image -> the nearest 8-bit levels, as float32 in [0, 1] (what
+    writing an 8-bit image file and reading it back gives)."""
+    return to_float(from_float(image, np.uint8))
+
+
 def split_alpha(image):
     """Split an image into `(rgb, alpha, layout)`.
 

@@ -6,6 +6,7 @@ kernel (a = -0.5), antialiasing when downscaling (the kernel is stretched by
 reference for the evaluation protocol and for on-the-fly training pairs.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -90,6 +91,29 @@ def imresize(image, scale=None, output_shape=None, antialias=True):
         info = np.iinfo(image.dtype)
         out = np.clip(np.round(out), info.min, info.max).astype(image.dtype)
     return out
+
+
+@functools.lru_cache(maxsize=32)
+def _float32_matrix(in_length, out_length):
+    matrix = resize_matrix(in_length, out_length).astype("float32")
+    matrix.flags.writeable = False
+    return matrix
+
+
+def resize_batch(images, size):
+    """MATLAB-bicubic resize of a float batch `(batch, h, w, c)` to `size = (h2, w2)`.
+
+    The numbers of `imresize(image, output_shape=size)` for each image
+    (antialiased when shrinking), computed in float32 with dense resize
+    matrices, which are cached per size: the training pairs' LR images.
+
+    Returns:
+        float32 array `(batch, h2, w2, c)`, not clipped.
+    """
+    mh = _float32_matrix(images.shape[1], int(size[0]))
+    mw = _float32_matrix(images.shape[2], int(size[1]))
+    out = np.einsum("oh,bhwc->bowc", mh, images, optimize=True)
+    return np.einsum("pw,bowc->bopc", mw, out, optimize=True)
 
 
 def resize_taps(in_length, out_length, antialias=True):

@@ -46,38 +46,25 @@ def default_weights_dir():
     return Path.home() / ".cache" / "keras_vsr" / "vgg16_lpips"
 
 
-def _existing_file(name, folder):
+def converted_weights_path(name, folder=None):
+    """Path of a converted weights file.
+
+    Args:
+        name: `VGG16_WEIGHTS_FILE` (the torchvision VGG16 weights,
+            `.weights.h5`) or `LPIPS_HEADS_FILE` (the LPIPS v0.1 VGG linear
+            heads, `.npz`).
+        folder: str, `pathlib.Path` or None, default None: the folder to look
+            in; None means `default_weights_dir()`.
+
+    Raises:
+        FileNotFoundError: if the file has not been converted yet, with the
+            commands that produce it.
+    """
     path = Path(folder or default_weights_dir()).expanduser() / name
     if not path.is_file():
         hint = CONVERSION_HINT.format(folder=path.parent, env=WEIGHTS_DIR_ENV)
         raise FileNotFoundError(f"Converted weights not found: {path}\n{hint}")
     return path
-
-
-def vgg16_weights_path(folder=None):
-    """Path of the converted torchvision VGG16 weights (`.weights.h5`).
-
-    Args:
-        folder: str, `pathlib.Path` or None, default None: the folder to look
-            in; None means `default_weights_dir()`.
-
-    Raises:
-        FileNotFoundError: if the file has not been converted yet.
-    """
-    return _existing_file(VGG16_WEIGHTS_FILE, folder)
-
-
-def lpips_heads_path(folder=None):
-    """Path of the converted LPIPS v0.1 VGG linear heads (`.npz`).
-
-    Args:
-        folder: str, `pathlib.Path` or None, default None: the folder to look
-            in; None means `default_weights_dir()`.
-
-    Raises:
-        FileNotFoundError: if the file has not been converted yet.
-    """
-    return _existing_file(LPIPS_HEADS_FILE, folder)
 
 
 def _numpy_reconstruct():

@@ -31,28 +31,14 @@ the target size at the output, so the network only predicts a correction
 size, use `UNetSRBackbone`.
 """
 
-import numpy as np
 import keras
 from keras import ops
 
-from keras_vsr.layers.pixel_shuffle import depth_to_space
+from keras_vsr.layers.pixel_shuffle import PixelShuffle
 from keras_vsr.models.backbone import SRBackbone
+from keras_vsr.utils.checks import positive_int, size_pair
 from keras_vsr.utils.imresize import resize_taps
 from keras_vsr.utils.serialization import register
-
-
-def _pair(value, name):
-    """`value` (int or pair of ints) -> `(a, b)` of positive ints, or ValueError."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        value = (int(value), int(value))
-    try:
-        a, b = value
-    except (TypeError, ValueError):
-        raise ValueError(f"`{name}` must be an int or a pair (height, width) of ints. Received: {name}={value!r}")
-    for v in (a, b):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"`{name}` must hold positive ints. Received: {name}={value!r}")
-    return int(a), int(b)
 
 
 def depth2space_geometry(input_size, target_size, stride=5, block_size=8, kernel_size=4):
@@ -80,11 +66,11 @@ def depth2space_geometry(input_size, target_size, stride=5, block_size=8, kernel
     Raises:
         ValueError: explaining the arithmetic when the pair cannot be reached.
     """
-    input_size = _pair(input_size, "input_size")
-    target_size = _pair(target_size, "target_size")
-    stride = _pair(stride, "stride")[0]
-    block_size = _pair(block_size, "block_size")[0]
-    preferred = _pair(kernel_size, "kernel_size")
+    input_size = size_pair(input_size, "input_size")
+    target_size = size_pair(target_size, "target_size")
+    stride = positive_int(stride, "stride")
+    block_size = positive_int(block_size, "block_size")
+    preferred = size_pair(kernel_size, "kernel_size")
     cells, blocks, shrink, first, second = [], [], [], [], []
     for axis, n_in, n_out, k in zip(("height", "width"), input_size, target_size, preferred):
         if n_in % stride:
@@ -141,7 +127,7 @@ class FixedBicubicResize(keras.layers.Layer):
 
     def __init__(self, target_size, antialias=True, **kwargs):
         super().__init__(**kwargs)
-        self.target_size = _pair(target_size, "target_size")
+        self.target_size = size_pair(target_size, "target_size")
         self.antialias = bool(antialias)
 
     def build(self, input_shape):
@@ -180,32 +166,6 @@ class FixedBicubicResize(keras.layers.Layer):
 
 
 @register
-class DepthToSpace(keras.layers.Layer):
-    """`depth_to_space` with a known block size, for fixed-size backbones.
-
-    Args:
-        block_size: int >= 1.
-    """
-
-    def __init__(self, block_size, **kwargs):
-        super().__init__(**kwargs)
-        self.block_size = _pair(block_size, "block_size")[0]
-
-    def call(self, inputs):
-        return depth_to_space(inputs, self.block_size)
-
-    def compute_output_shape(self, input_shape):
-        b, h, w, c = input_shape
-        r = self.block_size
-        return (b, None if h is None else h * r, None if w is None else w * r, None if c is None else c // (r * r))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"block_size": self.block_size})
-        return config
-
-
-@register
 class Depth2SpaceBackbone(SRBackbone):
     """Strided-conv encoder and depth-to-space from a fixed size to a fixed size.
 
@@ -238,6 +198,17 @@ class Depth2SpaceBackbone(SRBackbone):
         dtype: dtype policy for the layers.
     """
 
+    config_keys = (
+        "input_size",
+        "target_size",
+        "stride",
+        "block_size",
+        "filters",
+        "kernel_size",
+        "image_residual",
+        "channels",
+    )
+
     def __init__(
         self,
         input_size=(720, 1280),
@@ -252,11 +223,11 @@ class Depth2SpaceBackbone(SRBackbone):
         **kwargs,
     ):
         geometry = depth2space_geometry(input_size, target_size, stride, block_size, kernel_size)
-        input_size = _pair(input_size, "input_size")
-        target_size = _pair(target_size, "target_size")
-        filters = _pair(tuple(filters) if not isinstance(filters, int) else filters, "filters")
-        kernel_size = _pair(kernel_size, "kernel_size")
-        channels = _pair(channels, "channels")[0]
+        input_size = size_pair(input_size, "input_size")
+        target_size = size_pair(target_size, "target_size")
+        filters = size_pair(filters, "filters")
+        kernel_size = size_pair(kernel_size, "kernel_size")
+        channels = positive_int(channels, "channels")
 
         inputs = keras.Input(shape=(*input_size, channels), name="images")
         x = keras.layers.Conv2D(
@@ -271,7 +242,7 @@ class Depth2SpaceBackbone(SRBackbone):
             kernel_initializer="zeros" if image_residual else "glorot_uniform",
             name="valid_conv_2",
         )(x)
-        outputs = DepthToSpace(block_size, dtype=dtype, name="depth_to_space")(x)
+        outputs = PixelShuffle(block_size, dtype=dtype, name="depth_to_space")(x)
         if image_residual:
             resized = FixedBicubicResize(target_size, dtype=dtype, name="bicubic")(inputs)
             outputs = keras.layers.Add(dtype=dtype, name="image_residual")([outputs, resized])
@@ -288,19 +259,3 @@ class Depth2SpaceBackbone(SRBackbone):
         self.geometry = geometry
         ratio = target_size[0] / input_size[0]
         self.scale = int(ratio) if ratio == int(ratio) and target_size[1] == ratio * input_size[1] else ratio
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "input_size": self.input_size,
-                "target_size": self.target_size,
-                "stride": self.stride,
-                "block_size": self.block_size,
-                "filters": self.filters,
-                "kernel_size": self.kernel_size,
-                "image_residual": self.image_residual,
-                "channels": self.channels,
-            }
-        )
-        return config

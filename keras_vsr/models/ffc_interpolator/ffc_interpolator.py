@@ -1,4 +1,3 @@
-import numpy as np
 import keras
 from keras import ops
 
@@ -8,44 +7,12 @@ from keras_vsr.models.ffc_interpolator.ffc_interpolator_backbone import (
     FFCInterpolatorBackbone,
     kl_divergence,
 )
-from keras_vsr.models.task import Task
+from keras_vsr.models.frame_interpolator import FrameInterpolator
 from keras_vsr.utils.serialization import register
 
 
-def check_frame_pair(frames_a, frames_b):
-    """Both frame batches as float32 `(b, h, w, c)` arrays, or one clear ValueError."""
-    a, b = np.asarray(frames_a), np.asarray(frames_b)
-    if a.ndim == 3:
-        a = a[None]
-    if b.ndim == 3:
-        b = b[None]
-    if a.ndim != 4 or b.ndim != 4:
-        raise ValueError(
-            f"Frames must be (batch, h, w, c) or (h, w, c) arrays. Received shapes {np.shape(frames_a)} "
-            f"and {np.shape(frames_b)}"
-        )
-    if a.shape != b.shape:
-        raise ValueError(f"The two frame batches differ in shape: {a.shape} and {b.shape}")
-    if a.shape[-1] not in (1, 3):
-        raise ValueError(f"Frames must have 1 (grey) or 3 (RGB) channels. Received shape {a.shape}")
-    if a.shape[1] < 1 or a.shape[2] < 1:
-        raise ValueError(f"Frames are empty. Received shape {a.shape}")
-    return a.astype("float32", copy=False), b.astype("float32", copy=False)
-
-
-def pad_to_multiple(x, multiple):
-    """Pad `(b, h, w, c)` at the bottom and right to multiples of `multiple`
-    (mirror padding; edge padding for sides too short to mirror)."""
-    h, w = x.shape[1], x.shape[2]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    if not ph and not pw:
-        return x
-    mode = "symmetric" if ph <= h and pw <= w else "edge"
-    return np.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), mode=mode)
-
-
 @register
-class FFCInterpolator(Task):
+class FFCInterpolator(FrameInterpolator):
     """Frame interpolation with an `FFCInterpolatorBackbone` (a VAE of Fast
     Fourier Convolution blocks).
 
@@ -57,11 +24,14 @@ class FFCInterpolator(Task):
     No backend-specific `train_step` is needed.
 
     `predict_middle(frames_a, frames_b)` is the inference entry point shared
-    by every keras_vsr interpolator: float `(batch, h, w, c)` in [0, 1] in,
-    the middle frames out, any frame size (padded, then cropped back).
+    by every keras_vsr interpolator (see `FrameInterpolator`): float
+    `(batch, h, w, c)` in [0, 1] in, the middle frames out, any frame size
+    (padded, then cropped back).
 
     Args:
         backbone: an `FFCInterpolatorBackbone`.
+        colour_mode: `"per_channel"` (default) or `"luma"`, what a grey
+            backbone does with RGB frames (see `FrameInterpolator`).
         compile: bool, compile with the defaults of `compile()`. Default True.
 
     Example:
@@ -73,7 +43,7 @@ class FFCInterpolator(Task):
 
     backbone_cls = FFCInterpolatorBackbone
 
-    def __init__(self, backbone, compile=True, **kwargs):
+    def __init__(self, backbone, colour_mode="per_channel", compile=True, **kwargs):
         inputs = {
             "frames_a": keras.Input(shape=(None, None, backbone.channels), name="frames_a"),
             "frames_b": keras.Input(shape=(None, None, backbone.channels), name="frames_b"),
@@ -81,12 +51,7 @@ class FFCInterpolator(Task):
         outputs = backbone(inputs)
         self.reconstruction_loss = None
         self.kl_weight = 0.0
-        super().__init__(backbone, inputs, outputs, compile=compile, **kwargs)
-
-    @property
-    def channels(self):
-        """Channels of the frames the model works on (1 grey, 3 RGB)."""
-        return self.backbone.channels
+        super().__init__(backbone, inputs, outputs, colour_mode=colour_mode, compile=compile, **kwargs)
 
     def compile(self, optimizer="auto", loss="auto", metrics="auto", kl_weight=1e-3, decay_steps=20000, **kwargs):
         """Compile with the defaults of the FFC interpolator.
@@ -129,44 +94,7 @@ class FFCInterpolator(Task):
             y_pred = y_pred["middle"]
         return super().compute_metrics(x, y, y_pred, sample_weight)
 
-    def predict_middle(self, frames_a, frames_b, batch_size=4):
-        """Predict the frames halfway between `frames_a` and `frames_b`.
-
-        Args:
-            frames_a, frames_b: float arrays `(batch, h, w, c)` (or `(h, w,
-                c)`) in [0, 1], same shape, any `h` and `w`. `c` is 1 or 3:
-                a grey frame given to an RGB model is copied to three
-                channels and the output is its channel mean; RGB frames
-                given to a grey model are interpolated channel by channel.
-            batch_size: int, frames per model call. Default 4.
-
-        Returns:
-            float32 NumPy array of the input's shape, clipped to [0, 1].
-
-        Raises:
-            ValueError: shapes differ, are not 3- or 4-D, or have a channel
-                count other than 1 or 3.
-        """
-        a, b = check_frame_pair(frames_a, frames_b)
-        squeeze = np.ndim(frames_a) == 3
-        n, h, w, c = a.shape
-        if c == self.channels:
-            out = self._predict(a, b, batch_size)
-        elif c == 1:  # grey frames, RGB model
-            out = self._predict(np.repeat(a, 3, -1), np.repeat(b, 3, -1), batch_size).mean(-1, keepdims=True)
-        else:  # RGB frames, grey model: each channel as a grey frame
-            split = lambda x: np.transpose(x, (0, 3, 1, 2)).reshape(n * c, h, w, 1)  # noqa: E731
-            out = self._predict(split(a), split(b), batch_size)
-            out = np.transpose(out.reshape(n, c, h, w), (0, 2, 3, 1))
-        return out[0] if squeeze else out
-
-    def _predict(self, a, b, batch_size):
-        n, h, w, _ = a.shape
-        multiple = self.backbone.size_multiple
-        outputs = []
-        for start in range(0, n, max(1, int(batch_size))):
-            pa = pad_to_multiple(a[start : start + batch_size], multiple)
-            pb = pad_to_multiple(b[start : start + batch_size], multiple)
-            y = self.predict_on_batch({"frames_a": pa, "frames_b": pb})["middle"]
-            outputs.append(np.asarray(y, dtype="float32")[:, :h, :w])
-        return np.clip(np.concatenate(outputs, axis=0), 0.0, 1.0)
+    def predict_pairs(self, frames_a, frames_b):
+        """The network's middle frames of one padded batch of pairs (see
+        `FrameInterpolator.predict_pairs`)."""
+        return self.predict_on_batch({"frames_a": frames_a, "frames_b": frames_b})["middle"]

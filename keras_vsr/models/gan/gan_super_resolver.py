@@ -30,6 +30,19 @@ class _Losses:
     feature networks are neither trained nor written into checkpoints."""
 
 
+def loss_weights(**weights):
+    """The values of `weights` as floats, in order; a ValueError names any below 0."""
+    for name, value in weights.items():
+        if value < 0:
+            raise ValueError(f"`{name}` must be >= 0. Received: {name}={value}")
+    return [float(value) for value in weights.values()]
+
+
+def mean_loss(loss, weight, hr, sr):
+    """`mean(loss(hr, sr))`, or a zero that skips the loss when `weight` is 0."""
+    return ops.mean(loss(hr, sr)) if weight else ops.zeros(())
+
+
 class GANSuperResolver(SuperResolver):
     """Base of adversarial SR tasks: a generator (the backbone) trained
     against a discriminator or critic.
@@ -41,6 +54,13 @@ class GANSuperResolver(SuperResolver):
     (pure functions of variable values, shared `keras.ops` code that
     subclasses fill in through `discriminator_terms` / `generator_terms`);
     the per-backend differentiation is in `keras_vsr.trainers.gan`.
+
+    A subclass sets `discriminator_cls` (its default discriminator, named
+    `discriminator_name`), the names of its logged terms
+    (`discriminator_loss_names`, `generator_loss_names`, each led by the
+    loss its optimizer minimises), builds its loss objects into
+    `self._gan_losses` in `compile` before calling this class's `compile`,
+    and writes `discriminator_terms` and `generator_terms`.
 
     Inference (`upscale`, `predict`) uses the generator alone. With
     `compile(ema_momentum=...)` the generator optimizer keeps an exponential
@@ -54,6 +74,11 @@ class GANSuperResolver(SuperResolver):
             None for the subclass's default (`default_discriminator`).
         seed: int, seed of the task's random numbers. Default 0.
     """
+
+    discriminator_cls = None
+    discriminator_name = "discriminator"
+    discriminator_loss_names = ()
+    generator_loss_names = ()
 
     def __init__(self, backbone, discriminator=None, seed=0, **kwargs):
         kwargs.pop("compile", None)
@@ -74,9 +99,9 @@ class GANSuperResolver(SuperResolver):
         discriminator_optimizer="auto",
         n_critic=1,
         ema_momentum=None,
-        **kwargs,
+        jit_compile="auto",
     ):
-        """Configure training.
+        """Configure training (subclasses set up their losses first).
 
         Args:
             generator_optimizer: optimizer or `"auto"` (Adam 1e-4,
@@ -88,7 +113,7 @@ class GANSuperResolver(SuperResolver):
             ema_momentum: None or float in (0, 1): keep an EMA of the
                 generator's weights with this momentum (e.g. 0.999) and
                 use it after `fit`. Default None.
-            **kwargs: loss settings of the subclass.
+            jit_compile: as in `keras.Model.compile`. Default "auto".
         """
         if int(n_critic) != n_critic or n_critic < 1:
             raise ValueError(f"`n_critic` must be an int >= 1. Received: n_critic={n_critic}")
@@ -104,22 +129,16 @@ class GANSuperResolver(SuperResolver):
             generator_optimizer.ema_momentum = float(ema_momentum)
             generator_optimizer.ema_overwrite_frequency = None
         self.n_critic = int(n_critic)
-        self.configure_losses(**kwargs)
         optimizer = GANOptimizer(generator_optimizer, discriminator_optimizer)
         optimizer.build_for(self.backbone.trainable_variables, self.discriminator.trainable_variables)
         self._trackers = [keras.metrics.Mean(name=name) for name in self.loss_names()]
-        keras.Model.compile(self, optimizer=optimizer, jit_compile=kwargs.get("jit_compile", "auto"))
+        keras.Model.compile(self, optimizer=optimizer, jit_compile=jit_compile)
         self.generator_optimizer = generator_optimizer
         self.discriminator_optimizer = optimizer.discriminator_optimizer
 
-    def configure_losses(self, **kwargs):
-        """Subclasses build their loss objects into `self._gan_losses`."""
-        if kwargs:
-            raise ValueError(f"Unknown compile arguments: {sorted(kwargs)}")
-
     def loss_names(self):
         """Names of the logged terms, discriminator's first."""
-        raise NotImplementedError
+        return [*self.discriminator_loss_names, *self.generator_loss_names]
 
     def get_compile_config(self):
         # Loss networks are rebuilt by calling `compile()` again.
@@ -165,7 +184,7 @@ class GANSuperResolver(SuperResolver):
 
             terms = self.discriminator_terms(real_scores, fake_scores, hr, sr, critic_fn)
             new_seed = scope.get_current_value(self.seed_generator.state)
-        return terms[self.loss_names()[0]], (terms, d_non_trainable, new_seed)
+        return terms[self.discriminator_loss_names[0]], (terms, d_non_trainable, new_seed)
 
     def generator_objective(self, g_trainable, g_non_trainable, d_trainable, d_non_trainable, lr, hr):
         """Loss of one generator update, a pure function of values.
@@ -183,10 +202,7 @@ class GANSuperResolver(SuperResolver):
             d_trainable, d_non_trainable, sr, training=True
         )
         terms = self.generator_terms(hr, sr, fake_scores)
-        first_generator_term = self.loss_names()[self.num_discriminator_terms]
-        return terms[first_generator_term], (terms, g_non_trainable)
-
-    num_discriminator_terms = 1
+        return terms[self.generator_loss_names[0]], (terms, g_non_trainable)
 
     def discriminator_terms(self, real_scores, fake_scores, hr, sr, critic_fn):
         raise NotImplementedError
@@ -254,7 +270,7 @@ class GANSuperResolver(SuperResolver):
     @classmethod
     def default_discriminator(cls, backbone):
         """The discriminator a new task gets when none is given."""
-        raise NotImplementedError
+        return cls.discriminator_cls(channels=backbone.output_shape[-1], name=cls.discriminator_name)
 
     @classmethod
     def from_preset(cls, preset, load_weights=True, **kwargs):

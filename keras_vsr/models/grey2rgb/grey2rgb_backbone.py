@@ -1,6 +1,7 @@
 import keras
 
 from keras_vsr.models.backbone import SRBackbone
+from keras_vsr.utils.checks import positive_ints
 from keras_vsr.utils.serialization import register
 
 
@@ -25,12 +26,10 @@ class Grey2RGBBackbone(SRBackbone):
         dtype: dtype policy for the layers. Default None.
     """
 
+    config_keys = ("filters", "depth", "skip_connections")
+
     def __init__(self, filters=16, depth=3, skip_connections=True, dtype=None, **kwargs):
-        if int(filters) != filters or filters < 1:
-            raise ValueError(f"`filters` must be a positive integer. Received: filters={filters}")
-        if int(depth) != depth or depth < 1:
-            raise ValueError(f"`depth` must be a positive integer. Received: depth={depth}")
-        f = int(filters)
+        f, depth = positive_ints((("filters", filters), ("depth", depth)))
 
         def conv_bn_relu(x, n, name, strides=1, transpose=False):
             layer = keras.layers.Conv2DTranspose if transpose else keras.layers.Conv2D
@@ -53,14 +52,7 @@ class Grey2RGBBackbone(SRBackbone):
         super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
 
         self.scale = 1
-        self.size_multiple = 2 ** int(depth)
+        self.size_multiple = 2**depth
         self.filters = f
-        self.depth = int(depth)
+        self.depth = depth
         self.skip_connections = bool(skip_connections)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {"filters": self.filters, "depth": self.depth, "skip_connections": self.skip_connections}
-        )
-        return config

@@ -3,15 +3,11 @@ import keras
 
 from keras_vsr.losses import MSELoss
 from keras_vsr.metrics import PSNR, SSIM
-from keras_vsr.models.conv_lstm_interpolator.frame_utils import (
-    LUMA_WEIGHTS,
-    as_float_frames,
-    pad_to_multiple,
-    to_grey,
-    to_uint8,
-)
 from keras_vsr.models.grey2rgb.grey2rgb_backbone import Grey2RGBBackbone
 from keras_vsr.models.task import Task
+from keras_vsr.utils.colour import LUMA_WEIGHTS, to_grey
+from keras_vsr.utils.frames import pad_to_multiple
+from keras_vsr.utils.images import from_float, to_float
 from keras_vsr.utils.serialization import register
 
 
@@ -79,9 +75,9 @@ class Grey2RGBColorizer(Task):
             raise ValueError(f"`grey` must have shape (batch, h, w, 1). Received shape {grey.shape}")
         if int(batch_size) != batch_size or batch_size < 1:
             raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size}")
-        grey = to_grey(as_float_frames(grey, "grey"), "grey")
+        grey = to_grey(to_float(grey), "grey")
         h, w = grey.shape[1:3]
-        padded, _ = pad_to_multiple(grey, self.backbone.size_multiple)
+        padded = pad_to_multiple(grey, self.backbone.size_multiple)
         out = []
         for start in range(0, len(padded), int(batch_size)):
             y = self.predict_on_batch(padded[start : start + int(batch_size)])
@@ -108,5 +104,5 @@ class Grey2RGBColorizer(Task):
             images = images[..., None]
         if single:
             images = images[None]
-        rgb = to_uint8(self.predict_rgb(images, batch_size=batch_size, keep_luma=keep_luma))
+        rgb = from_float(self.predict_rgb(images, batch_size=batch_size, keep_luma=keep_luma), np.uint8)
         return rgb[0] if single else rgb

@@ -1,24 +1,13 @@
-import keras
 from keras import ops
 
-from keras_vsr.losses import L1Loss, MSELoss, PerceptualLoss
+from keras_vsr.losses import PerceptualLoss, get_pixel_loss
 from keras_vsr.losses.adversarial import discriminator_loss, generator_adversarial_loss
-from keras_vsr.models.gan.gan_super_resolver import GANSuperResolver
+from keras_vsr.models.gan.gan_super_resolver import GANSuperResolver, loss_weights, mean_loss
 from keras_vsr.models.srgan.srgan_discriminator import SRGANDiscriminator
 from keras_vsr.utils.serialization import register
 
 # SRGAN-VGG54 rescales VGG feature maps by 1/12.75 before the MSE.
 PAPER_PERCEPTUAL_WEIGHT = 1.0 / 12.75**2
-
-
-def _pixel_loss(loss):
-    if loss == "mse":
-        return MSELoss()
-    if loss == "l1":
-        return L1Loss()
-    if isinstance(loss, keras.losses.Loss) or callable(loss):
-        return loss
-    raise ValueError(f"`pixel_loss` must be 'mse', 'l1' or a loss. Received: {loss!r}")
 
 
 @register
@@ -47,11 +36,9 @@ class SRGAN(GANSuperResolver):
     ```
     """
 
-    num_discriminator_terms = 3
-
-    @classmethod
-    def default_discriminator(cls, backbone):
-        return SRGANDiscriminator(channels=backbone.output_shape[-1], name="discriminator")
+    discriminator_cls = SRGANDiscriminator
+    discriminator_loss_names = ("d_loss", "d_real", "d_fake")
+    generator_loss_names = ("g_loss", "g_pixel", "g_perceptual", "g_adversarial")
 
     def compile(
         self,
@@ -70,8 +57,10 @@ class SRGAN(GANSuperResolver):
 
         Args:
             generator_optimizer, discriminator_optimizer, n_critic,
-                ema_momentum: see `GANSuperResolver.compile`.
-            pixel_loss: `"mse"`, `"l1"` or a loss. Default `"mse"`.
+                ema_momentum, **kwargs (`jit_compile`): see
+                `GANSuperResolver.compile`.
+            pixel_loss: a name from `keras_vsr.losses.PIXEL_LOSSES` (`"mse"`,
+                `"l1"`, `"charbonnier"`) or a loss. Default `"mse"`.
             pixel_weight: float, default 0.0 (the paper's SRGAN-VGG54 has no
                 pixel term; BasicSR's recipe uses L1 with 1e-2).
             perceptual_loss: a loss on (hr, sr) or `"auto"`:
@@ -82,35 +71,14 @@ class SRGAN(GANSuperResolver):
                 feature rescaling.
             adversarial_weight: float, default 1e-3.
         """
-        for name, value in (("pixel_weight", pixel_weight), ("perceptual_weight", perceptual_weight),
-                            ("adversarial_weight", adversarial_weight)):
-            if value < 0:
-                raise ValueError(f"`{name}` must be >= 0. Received: {name}={value}")
+        self.pixel_weight, self.perceptual_weight, self.adversarial_weight = loss_weights(
+            pixel_weight=pixel_weight, perceptual_weight=perceptual_weight, adversarial_weight=adversarial_weight
+        )
         if perceptual_loss == "auto":
             perceptual_loss = PerceptualLoss(("block5_conv3",), criterion="mse")
-        super().compile(
-            generator_optimizer,
-            discriminator_optimizer,
-            n_critic=n_critic,
-            ema_momentum=ema_momentum,
-            pixel_loss=_pixel_loss(pixel_loss),
-            pixel_weight=float(pixel_weight),
-            perceptual_loss=perceptual_loss,
-            perceptual_weight=float(perceptual_weight),
-            adversarial_weight=float(adversarial_weight),
-            **kwargs,
-        )
-
-    def configure_losses(self, pixel_loss, pixel_weight, perceptual_loss, perceptual_weight,
-                         adversarial_weight, jit_compile=None):
-        self._gan_losses.pixel = pixel_loss
+        self._gan_losses.pixel = get_pixel_loss(pixel_loss, "pixel_loss")
         self._gan_losses.perceptual = perceptual_loss
-        self.pixel_weight = pixel_weight
-        self.perceptual_weight = perceptual_weight
-        self.adversarial_weight = adversarial_weight
-
-    def loss_names(self):
-        return ["d_loss", "d_real", "d_fake", "g_loss", "g_pixel", "g_perceptual", "g_adversarial"]
+        super().compile(generator_optimizer, discriminator_optimizer, n_critic, ema_momentum, **kwargs)
 
     def discriminator_terms(self, real_scores, fake_scores, hr, sr, critic_fn):
         return {
@@ -120,10 +88,8 @@ class SRGAN(GANSuperResolver):
         }
 
     def generator_terms(self, hr, sr, fake_scores):
-        pixel = ops.mean(self._gan_losses.pixel(hr, sr)) if self.pixel_weight else ops.zeros(())
-        perceptual = (
-            ops.mean(self._gan_losses.perceptual(hr, sr)) if self.perceptual_weight else ops.zeros(())
-        )
+        pixel = mean_loss(self._gan_losses.pixel, self.pixel_weight, hr, sr)
+        perceptual = mean_loss(self._gan_losses.perceptual, self.perceptual_weight, hr, sr)
         adversarial = generator_adversarial_loss(fake_scores)
         total = (
             self.pixel_weight * pixel

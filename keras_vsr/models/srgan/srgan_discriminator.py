@@ -1,10 +1,11 @@
 import keras
 
+from keras_vsr.models.gan.gan_discriminator import GANDiscriminator, conv_leaky_relu
 from keras_vsr.utils.serialization import register
 
 
 @register
-class SRGANDiscriminator(keras.Model):
+class SRGANDiscriminator(GANDiscriminator):
     """The SRGAN discriminator (Ledig et al. 2017, Fig. 4): a VGG-style stack.
 
     Eight 3x3 convolutions k3n64s1, k3n64s2, k3n128s1, k3n128s2, k3n256s1,
@@ -27,6 +28,8 @@ class SRGANDiscriminator(keras.Model):
         use_batch_norm: bool, default True.
         channels: int, image channels. Default 3.
     """
+
+    config_keys = ("image_size", "filters", "dense_units", "pooling", "use_batch_norm", "channels")
 
     def __init__(
         self,
@@ -55,13 +58,8 @@ class SRGANDiscriminator(keras.Model):
         inputs = keras.Input(shape=(size, size, channels), name="images")
         x = inputs
         for i, (mult, stride) in enumerate([(1, 1), (1, 2), (2, 1), (2, 2), (4, 1), (4, 2), (8, 1), (8, 2)]):
-            x = keras.layers.Conv2D(
-                filters * mult, 3, strides=stride, padding="same", use_bias=not (use_batch_norm and i),
-                dtype=dtype, name=f"conv_{i}",
-            )(x)
-            if use_batch_norm and i:
-                x = keras.layers.BatchNormalization(momentum=0.9, dtype=dtype, name=f"bn_{i}")(x)
-            x = keras.layers.LeakyReLU(0.2, dtype=dtype, name=f"lrelu_{i}")(x)
+            norm_name = f"bn_{i}" if use_batch_norm and i else None
+            x = conv_leaky_relu(x, filters * mult, stride, f"conv_{i}", f"lrelu_{i}", norm_name, dtype)
         if pooling == "flatten":
             x = keras.layers.Flatten(dtype=dtype, name="flatten")(x)
         else:
@@ -76,19 +74,3 @@ class SRGANDiscriminator(keras.Model):
         self.pooling = pooling
         self.use_batch_norm = use_batch_norm
         self.channels = channels
-
-    def get_config(self):
-        return {
-            "image_size": self.image_size,
-            "filters": self.filters,
-            "dense_units": self.dense_units,
-            "pooling": self.pooling,
-            "use_batch_norm": self.use_batch_norm,
-            "channels": self.channels,
-            "name": self.name,
-            "trainable": self.trainable,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

@@ -1,12 +1,4 @@
-"""SRGAN presets bundled with keras_vsr (folders in keras_vsr/presets/bundled).
-
-Their generator is an `SRResNetBackbone`, so `SuperResolver.from_preset`
-loads them for inference; `keras_vsr.SRGAN.from_preset` also loads the
-discriminator for further fine-tuning.
-"""
-
-from keras_vsr.models.srresnet import SRResNetBackbone
-from keras_vsr.presets.registry import register_presets
+"""SRGAN presets bundled with keras_vsr: `SRResNetBackbone` generators with their discriminators."""
 
 backbone_presets = {
     "srgan_srresnet_b8f48_291photos_x4": {
@@ -17,5 +9,3 @@ backbone_presets = {
         ),
     },
 }
-
-register_presets(backbone_presets, SRResNetBackbone)

@@ -34,6 +34,18 @@ class SRResNetBackbone(SRBackbone):
         dtype: dtype policy for the layers.
     """
 
+    config_keys = (
+        "scale",
+        "num_blocks",
+        "filters",
+        "use_batch_norm",
+        "head_kernel_size",
+        "tail_kernel_size",
+        "res_scale",
+        "image_residual",
+        "channels",
+    )
+
     def __init__(
         self,
         scale=4,
@@ -90,20 +102,3 @@ class SRResNetBackbone(SRBackbone):
         self.res_scale = res_scale
         self.image_residual = image_residual
         self.channels = channels
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "scale": self.scale,
-                "num_blocks": self.num_blocks,
-                "filters": self.filters,
-                "use_batch_norm": self.use_batch_norm,
-                "head_kernel_size": self.head_kernel_size,
-                "tail_kernel_size": self.tail_kernel_size,
-                "res_scale": self.res_scale,
-                "image_residual": self.image_residual,
-                "channels": self.channels,
-            }
-        )
-        return config

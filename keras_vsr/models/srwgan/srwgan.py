@@ -1,13 +1,10 @@
 from keras import ops
 
 from keras_vsr.losses import HyperpixelContentLoss, MSELoss
-from keras_vsr.losses.adversarial import (
-    gradient_penalty,
-    wasserstein_critic_loss,
-    wasserstein_generator_loss,
-)
-from keras_vsr.models.gan.gan_super_resolver import GANSuperResolver
+from keras_vsr.losses.adversarial import wasserstein_critic_loss, wasserstein_generator_loss
+from keras_vsr.models.gan.gan_super_resolver import GANSuperResolver, loss_weights, mean_loss
 from keras_vsr.models.srwgan.srwgan_critic import SRWGANCritic
+from keras_vsr.trainers.gradients import gradient_penalty
 from keras_vsr.utils.serialization import register
 
 
@@ -17,7 +14,7 @@ class SRWGAN(GANSuperResolver):
 
     Critic loss: `mean(C(sr)) - mean(C(hr)) + gp_weight * GP`, the gradient
     penalty taken at random interpolates of `hr` and `sr`
-    (`keras_vsr.losses.gradient_penalty`). Generator loss:
+    (`keras_vsr.trainers.gradient_penalty`). Generator loss:
     `adversarial_weight * -mean(C(sr)) + mse_weight * MSE(hr, sr) +
     content_weight * content(hr, sr)`, the content loss comparing stacked
     feature maps of a pretrained CNN (`HyperpixelContentLoss`). `n_critic`
@@ -36,11 +33,10 @@ class SRWGAN(GANSuperResolver):
         seed: int, default 0.
     """
 
-    num_discriminator_terms = 3
-
-    @classmethod
-    def default_discriminator(cls, backbone):
-        return SRWGANCritic(channels=backbone.output_shape[-1], name="critic")
+    discriminator_cls = SRWGANCritic
+    discriminator_name = "critic"
+    discriminator_loss_names = ("c_loss", "c_wasserstein", "c_gp")
+    generator_loss_names = ("g_loss", "g_mse", "g_content", "g_adversarial")
 
     def compile(
         self,
@@ -58,8 +54,8 @@ class SRWGAN(GANSuperResolver):
         """Configure SRWGAN training; defaults are the original project's.
 
         Args:
-            generator_optimizer, discriminator_optimizer, ema_momentum: see
-                `GANSuperResolver.compile`.
+            generator_optimizer, discriminator_optimizer, ema_momentum,
+                **kwargs (`jit_compile`): see `GANSuperResolver.compile`.
             n_critic: int, critic updates per generator update. Default 5
                 (WGAN-GP).
             gp_weight: float, gradient-penalty weight. Default 16.0.
@@ -73,36 +69,17 @@ class SRWGAN(GANSuperResolver):
             adversarial_weight: float, weight of the Wasserstein term.
                 Default 1.0.
         """
-        for name, value in (("gp_weight", gp_weight), ("content_weight", content_weight),
-                            ("mse_weight", mse_weight), ("adversarial_weight", adversarial_weight)):
-            if value < 0:
-                raise ValueError(f"`{name}` must be >= 0. Received: {name}={value}")
+        self.gp_weight, self.content_weight, self.mse_weight, self.adversarial_weight = loss_weights(
+            gp_weight=gp_weight,
+            content_weight=content_weight,
+            mse_weight=mse_weight,
+            adversarial_weight=adversarial_weight,
+        )
         if content_loss == "auto":
             content_loss = HyperpixelContentLoss(backbone="vgg16")
-        super().compile(
-            generator_optimizer,
-            discriminator_optimizer,
-            n_critic=n_critic,
-            ema_momentum=ema_momentum,
-            gp_weight=float(gp_weight),
-            content_loss=content_loss,
-            content_weight=float(content_weight),
-            mse_weight=float(mse_weight),
-            adversarial_weight=float(adversarial_weight),
-            **kwargs,
-        )
-
-    def configure_losses(self, gp_weight, content_loss, content_weight, mse_weight,
-                         adversarial_weight, jit_compile=None):
         self._gan_losses.content = content_loss
         self._gan_losses.mse = MSELoss()
-        self.gp_weight = gp_weight
-        self.content_weight = content_weight
-        self.mse_weight = mse_weight
-        self.adversarial_weight = adversarial_weight
-
-    def loss_names(self):
-        return ["c_loss", "c_wasserstein", "c_gp", "g_loss", "g_mse", "g_content", "g_adversarial"]
+        super().compile(generator_optimizer, discriminator_optimizer, n_critic, ema_momentum, **kwargs)
 
     def discriminator_terms(self, real_scores, fake_scores, hr, sr, critic_fn):
         penalty = gradient_penalty(critic_fn, hr, sr, self.seed_generator, gp_weight=1.0)
@@ -115,7 +92,7 @@ class SRWGAN(GANSuperResolver):
 
     def generator_terms(self, hr, sr, fake_scores):
         mse = ops.mean(self._gan_losses.mse(hr, sr))
-        content = ops.mean(self._gan_losses.content(hr, sr)) if self.content_weight else ops.zeros(())
+        content = mean_loss(self._gan_losses.content, self.content_weight, hr, sr)
         adversarial = wasserstein_generator_loss(fake_scores)
         total = (
             self.adversarial_weight * adversarial

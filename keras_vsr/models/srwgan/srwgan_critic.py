@@ -1,10 +1,11 @@
 import keras
 
+from keras_vsr.models.gan.gan_discriminator import GANDiscriminator, conv_leaky_relu
 from keras_vsr.utils.serialization import register
 
 
 @register
-class SRWGANCritic(keras.Model):
+class SRWGANCritic(GANDiscriminator):
     """The SRWGAN critic: plain convolution blocks and one unbounded score.
 
     `num_blocks` blocks of [3x3 conv stride 1, LeakyReLU(0.2), 3x3 conv
@@ -20,6 +21,8 @@ class SRWGANCritic(keras.Model):
         channels: int, image channels. Default 3.
     """
 
+    config_keys = ("filters", "num_blocks", "channels")
+
     def __init__(self, filters=64, num_blocks=4, channels=3, dtype=None, **kwargs):
         if filters < 1 or num_blocks < 1:
             raise ValueError(
@@ -31,26 +34,10 @@ class SRWGANCritic(keras.Model):
         for i in range(num_blocks):
             width = filters * min(2**i, 8)
             for j, stride in enumerate((1, 2)):
-                x = keras.layers.Conv2D(
-                    width, 3, strides=stride, padding="same", dtype=dtype, name=f"block{i}_conv{j}"
-                )(x)
-                x = keras.layers.LeakyReLU(0.2, dtype=dtype, name=f"block{i}_lrelu{j}")(x)
+                x = conv_leaky_relu(x, width, stride, f"block{i}_conv{j}", f"block{i}_lrelu{j}", dtype=dtype)
         x = keras.layers.GlobalAveragePooling2D(dtype=dtype, name="avg_pool")(x)
         outputs = keras.layers.Dense(1, dtype=dtype, name="score")(x)
         super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
         self.filters = filters
         self.num_blocks = num_blocks
         self.channels = channels
-
-    def get_config(self):
-        return {
-            "filters": self.filters,
-            "num_blocks": self.num_blocks,
-            "channels": self.channels,
-            "name": self.name,
-            "trainable": self.trainable,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)

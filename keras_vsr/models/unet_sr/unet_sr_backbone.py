@@ -20,16 +20,10 @@ import keras
 from keras import ops
 
 from keras_vsr.models.backbone import SRBackbone
+from keras_vsr.utils.checks import positive_int
+from keras_vsr.utils.image_ops import symmetric_pad
 from keras_vsr.utils.imresize import bicubic_resize  # noqa: F401 (re-exported)
 from keras_vsr.utils.serialization import register
-
-
-def _mirror_indices(n, total):
-    """Indices `0..total-1` into an axis of length `n`, mirrored past the end (symmetric)."""
-    i = ops.arange(total)
-    period = 2 * n
-    i = ops.mod(i, period)
-    return ops.where(i < n, i, period - 1 - i)
 
 
 @register
@@ -46,21 +40,14 @@ class PadToMultiple(keras.layers.Layer):
 
     def __init__(self, multiple, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(multiple, bool) or not isinstance(multiple, (int, np.integer)) or multiple < 1:
-            raise ValueError(f"`multiple` must be a positive int. Received: multiple={multiple!r}")
-        self.multiple = int(multiple)
+        self.multiple = positive_int(multiple, "multiple")
 
     def call(self, inputs):
         if self.multiple == 1:
             return inputs
         m = self.multiple
         shape = ops.shape(inputs)
-        x = inputs
-        for axis in (1, 2):
-            n = shape[axis]
-            total = ((n + m - 1) // m) * m
-            x = ops.take(x, _mirror_indices(n, total), axis=axis)
-        return x
+        return symmetric_pad(inputs, (0, (-shape[1]) % m), (0, (-shape[2]) % m))
 
     def compute_output_shape(self, input_shape):
         m = self.multiple
@@ -123,6 +110,7 @@ class UNetSRBackbone(SRBackbone):
     """
 
     resize_input = True
+    config_keys = ("filters", "convs_per_level", "default_scale", "channels")
 
     def __init__(self, filters=(32, 64, 128), convs_per_level=2, default_scale=2, channels=3, dtype=None, **kwargs):
         if isinstance(filters, (int, np.integer)) or not filters:
@@ -131,8 +119,7 @@ class UNetSRBackbone(SRBackbone):
         if any(isinstance(f, bool) or not isinstance(f, (int, np.integer)) or f < 1 for f in filters):
             raise ValueError(f"`filters` must hold positive ints. Received: filters={filters!r}")
         filters = tuple(int(f) for f in filters)
-        if isinstance(convs_per_level, bool) or not isinstance(convs_per_level, (int, np.integer)) or convs_per_level < 1:
-            raise ValueError(f"`convs_per_level` must be an int >= 1. Received: convs_per_level={convs_per_level!r}")
+        convs_per_level = positive_int(convs_per_level, "convs_per_level")
         if isinstance(default_scale, bool) or not isinstance(default_scale, (int, float, np.integer, np.floating)) or not default_scale > 0:
             raise ValueError(f"`default_scale` must be a number > 0. Received: default_scale={default_scale!r}")
         depth = len(filters) - 1
@@ -162,19 +149,7 @@ class UNetSRBackbone(SRBackbone):
         super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
 
         self.filters = filters
-        self.convs_per_level = int(convs_per_level)
+        self.convs_per_level = convs_per_level
         self.default_scale = default_scale
         self.channels = channels
         self.scale = 1
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "filters": self.filters,
-                "convs_per_level": self.convs_per_level,
-                "default_scale": self.default_scale,
-                "channels": self.channels,
-            }
-        )
-        return config

@@ -1,6 +1,5 @@
-"""Callbacks and settings shared by the training recipes in `tools/`."""
+"""Callbacks of a training run: wall-clock budget, deadline and validation."""
 
-import os
 import time
 from pathlib import Path
 
@@ -41,39 +40,45 @@ class WallClock(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-class StopAt(keras.callbacks.Callback):
-    """Stops `fit` after the epoch during which a wall-clock deadline passes.
+class Deadline(keras.callbacks.Callback):
+    """Stops `fit` after the batch during which a wall-clock deadline passes.
 
     Args:
-        deadline: Unix time in seconds, or None for no deadline.
+        deadline: Unix time in seconds (see `keras_vsr.training.runs.parse_deadline`),
+            or None for no deadline.
+
+    Attributes:
+        stopped: True once the deadline has stopped training.
     """
 
     def __init__(self, deadline):
         super().__init__()
         self.deadline = deadline
+        self.stopped = False
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.deadline is not None and time.time() >= self.deadline:
+            self.model.stop_training = True
+            self.stopped = True
+
+
+class SetValidation(keras.callbacks.Callback):
+    """Logs figures measured on a validation set at the end of each epoch.
+
+    Args:
+        evaluate: callable `() -> result`, a `keras_vsr.evaluation` result
+            (a dict with `mean`), e.g.
+            `lambda: evaluate_sr(task.upscale, set5_folder, 4)`.
+        logs: dict `{log name: figure}`, e.g. `{"val_set5_psnr": "psnr"}`:
+            each epoch's logs (and so `log.csv`) get `mean[figure]` under
+            the log name.
+    """
+
+    def __init__(self, evaluate, logs):
+        super().__init__()
+        self.evaluate, self.names = evaluate, dict(logs)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.deadline and time.time() > self.deadline:
-            self.model.stop_training = True
-
-
-def limit_cpu_threads(threads):
-    """Run the backend's CPU kernels on `threads` threads (0 or None: default).
-
-    Call it before the first model runs. Sets `OMP_NUM_THREADS` and
-    TensorFlow's thread variables (unless already set) for libraries that
-    read them later, and the TensorFlow or PyTorch thread counts directly.
-    """
-    if not threads:
-        return
-    for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
-        os.environ.setdefault(var, str(threads))
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    elif keras.backend.backend() == "torch":
-        import torch
-
-        torch.set_num_threads(threads)
+        if logs is not None:
+            mean = self.evaluate()["mean"]
+            logs.update({name: mean[figure] for name, figure in self.names.items()})

@@ -1,7 +1,7 @@
 """The frame-interpolation evaluation protocol (Middlebury "other" set):
 given `frame10` and `frame11` of each scene, predict `frame10i11`; PSNR and
-SSIM against the true middle frame, beside the frame-averaging baseline
-measured the same way.
+SSIM against the true middle frame, beside frame averaging measured the
+same way.
 
 Colour models are measured on RGB. Grey models (`grey=True`) are given the
 BT.601 luma of the input frames (full range, as PIL's "L" conversion) and are
@@ -15,13 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_vsr.io.images import load_image
+from keras_vsr.evaluation.report import summarise
 from keras_vsr.metrics import psnr, ssim
 
 FIRST, SECOND, MIDDLE = "frame10", "frame11", "frame10i11"
+FRAME_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm")
 
 
 def _find(folder, stem):
-    for ext in (".png", ".jpg", ".jpeg", ".bmp", ".ppm"):
+    for ext in FRAME_EXTENSIONS:
         path = folder / (stem + ext)
         if path.is_file():
             return path
@@ -33,7 +36,7 @@ def find_triplets(folder):
 
     `folder` holds `input/<scene>/frame10.png, frame11.png` and
     `gt/<scene>/frame10i11.png` (the layout of
-    `shared/data/video/bench/middlebury_others`); scene folders holding all
+    `<data root>/video/bench/middlebury_others`); scene folders holding all
     three files directly are accepted too.
 
     Raises:
@@ -67,12 +70,10 @@ def find_triplets(folder):
     return triplets
 
 
-def _read(path, grey):
-    from PIL import Image
-
-    with Image.open(path) as img:
-        array = np.asarray(img.convert("L" if grey else "RGB"))
-    return array[..., None] if grey else array
+def read_frame(path, grey):
+    """A benchmark frame as uint8 `(h, w, 3)`, or its BT.601 luma `(h, w, 1)` when `grey`."""
+    frame = load_image(path, mode="L" if grey else "RGB")
+    return frame[..., None] if grey else frame
 
 
 def _to_uint8(prediction, shape, scene):
@@ -111,57 +112,26 @@ def evaluate_interpolation(predict_middle, folder, grey=False, progress=None):
     Returns:
         dict with `rows` (per scene: `name`, `psnr`, `ssim`, `average_psnr`,
         `average_ssim`; the model's entries are absent when `predict_middle`
-        is None) and `mean` (the mean of each over the scenes).
+        is None), `mean` (the mean of each over the scenes) and `grey`.
     """
     if predict_middle is not None and not callable(predict_middle):
-        raise ValueError(
-            f"`predict_middle` must be a callable or None. Received: {predict_middle!r}"
-        )
+        raise ValueError(f"`predict_middle` must be a callable or None. Received: {predict_middle!r}")
     rows = []
     triplets = find_triplets(folder)
     for name, first, second, middle in progress(triplets) if progress else triplets:
-        a, b, truth = _read(first, grey), _read(second, grey), _read(middle, grey)
+        a, b, truth = read_frame(first, grey), read_frame(second, grey), read_frame(middle, grey)
         if not (a.shape == b.shape == truth.shape):
-            raise ValueError(
-                f"Scene '{name}': frames differ in size ({a.shape}, {b.shape}, {truth.shape})."
-            )
-        average = frame_average(a, b)
-        row = {
-            "name": name,
-            "average_psnr": psnr(truth, average),
-            "average_ssim": ssim(truth, average),
-        }
+            raise ValueError(f"Scene '{name}': frames differ in size ({a.shape}, {b.shape}, {truth.shape}).")
+        row = {"name": name}
         if predict_middle is not None:
-            prediction = predict_middle(
-                a[None].astype("float32") / 255.0, b[None].astype("float32") / 255.0
-            )
-            try:
+            prediction = predict_middle(a[None].astype("float32") / 255.0, b[None].astype("float32") / 255.0)
+            if not isinstance(prediction, np.ndarray):
                 import keras
 
                 prediction = keras.ops.convert_to_numpy(prediction)
-            except Exception:  # not a tensor
-                prediction = np.asarray(prediction)
             out = _to_uint8(prediction, a.shape, name)
-            row["psnr"] = psnr(truth, out)
-            row["ssim"] = ssim(truth, out)
+            row.update(psnr=psnr(truth, out), ssim=ssim(truth, out))
+        average = frame_average(a, b)
+        row.update(average_psnr=psnr(truth, average), average_ssim=ssim(truth, average))
         rows.append(row)
-    keys = [k for k in rows[0] if k != "name"]
-    mean = {k: float(np.mean([r[k] for r in rows])) for k in keys}
-    return {"rows": rows, "mean": mean, "grey": bool(grey)}
-
-
-def format_interpolation_report(title, result):
-    """A text table of `evaluate_interpolation`'s result."""
-    has_model = "psnr" in result["mean"]
-    head = f"{'scene':<14}"
-    if has_model:
-        head += f"{'PSNR':>8}{'SSIM':>8}"
-    head += f"{'avg PSNR':>10}{'avg SSIM':>10}"
-    lines = [title, head]
-    for r in result["rows"] + [{"name": "mean", **result["mean"]}]:
-        line = f"{r['name']:<14}"
-        if has_model:
-            line += f"{r['psnr']:>8.2f}{r['ssim']:>8.4f}"
-        line += f"{r['average_psnr']:>10.2f}{r['average_ssim']:>10.4f}"
-        lines.append(line)
-    return "\n".join(lines)
+    return summarise(rows, grey=bool(grey))

@@ -1,0 +1,175 @@
+"""Pieces the recipes share: the pixel loss option, video sources, benchmark
+validation and measurement, data licences."""
+
+import os
+
+from keras_vsr.evaluation.data_root import data_path
+from keras_vsr.training import runs
+from keras_vsr.training.model_card import figures, markdown_table
+
+LOSSES = ("l1", "mse", "charbonnier")
+
+LICENCES_SR = (
+    "T91 and BSDS200 are distributed for research use; the photographs are from Debian wallpaper packages "
+    "(CC-BY / CC-BY-SA / CC0 / GPL)."
+)
+
+
+def add_loss_argument(parser, choices=LOSSES):
+    parser.add_argument("--loss", choices=choices, default="l1", help="pixel loss (default l1)")
+
+
+def make_loss(name):
+    """The `keras_vsr.losses` pixel loss called `name` (one of `LOSSES`)."""
+    from keras_vsr.losses import CharbonnierLoss, L1Loss, MSELoss
+
+    return {"l1": L1Loss, "mse": MSELoss, "charbonnier": CharbonnierLoss}[name]()
+
+
+def relative(paths):
+    """Paths as the card states them: relative to the working folder."""
+    return [os.path.relpath(p) for p in paths]
+
+
+def gain(key, mean):
+    """The model's PSNR gain over bicubic in dB, '+1.23'."""
+    return f"{mean['psnr'] - mean['bicubic_psnr']:+.2f}"
+
+
+def sr_table(metrics, last=("gain (dB)", gain), label=lambda key, mean: key, first="set"):
+    """The card's Markdown table of SR figures beside bicubic.
+
+    Args:
+        metrics: `{key: mean figures}` (`measure_benchmark`).
+        last: `(heading, cell(key, mean))` of the last column. Default the
+            gain over bicubic.
+        label: `cell(key, mean)` of the first column. Default the key.
+        first: the first column's heading. Default "set".
+    """
+    rows = [
+        (label(k, m), figures(m, "psnr", "ssim"), figures(m, "bicubic_psnr", "bicubic_ssim"), last[1](k, m))
+        for k, m in metrics.items()
+    ]
+    return markdown_table((first, "this preset PSNR / SSIM", "bicubic PSNR / SSIM", last[0]), rows)
+
+
+def benchmark_folder(bench, set_name, scale):
+    """`<bench>/<set>/x<scale>` when it exists, else None (also when `bench` is None)."""
+    if bench is None or not (bench / set_name / f"x{scale}").is_dir():
+        return None
+    return bench / set_name / f"x{scale}"
+
+
+def benchmark_validation(upscale_fn, bench, set_name, scale, log_name):
+    """`[SetValidation]` logging `log_name` (Y-PSNR on `<bench>/<set>/x<scale>`)
+    each epoch, or `[]` when that folder is absent."""
+    from keras_vsr.evaluation.sr import evaluate_sr
+    from keras_vsr.training.callbacks import SetValidation
+
+    folder = benchmark_folder(bench, set_name, scale)
+    if folder is None:
+        return []
+    return [SetValidation(lambda: evaluate_sr(upscale_fn, folder, scale), {log_name: "psnr"})]
+
+
+def measure_benchmark(upscale, bench, sets, scales, label="{set}", lpips=False):
+    """Measure on each `<bench>/<set>/x<scale>` that exists, printing each report.
+
+    Args:
+        upscale: callable `(lr_uint8, scale) -> sr_uint8`.
+        bench: Path of the benchmark root, or None (nothing measured).
+        sets, scales: the set names and integer factors.
+        label: the metrics key, formatted with `set` and `scale`.
+        lpips: bool, also LPIPS.
+
+    Returns:
+        `{label: {figure: mean, rounded to 4 decimals}}`.
+    """
+    from keras_vsr.evaluation.report import format_report
+    from keras_vsr.evaluation.sr import evaluate_sr
+
+    metrics = {}
+    for set_name in sets:
+        for scale in scales:
+            folder = benchmark_folder(bench, set_name, scale)
+            if folder is not None:
+                result = evaluate_sr(lambda lr: upscale(lr, scale), folder, scale, lpips=lpips)
+                key = label.format(set=set_name, scale=scale)
+                print(format_report(f"{set_name} x{scale}", result), flush=True)
+                metrics[key] = {k: round(v, 4) for k, v in result["mean"].items()}
+    return metrics
+
+
+
+def add_motion_arguments(parser):
+    """`--motion-compensation` and `--max-spacing` for the frame interpolators."""
+    parser.add_argument(
+        "--motion-compensation", action="store_true",
+        help="warp the frames to the middle along optical flow first (pyramidal Lucas-Kanade)",
+    )
+    parser.add_argument("--max-spacing", type=int, default=2, help="largest spacing of training frames (default 2)")
+
+
+def add_video_arguments(parser, fraction):
+    """`--clips`, `--no-videos` and `--video-fraction` for recipes that crop
+    training frames straight from video clips."""
+    parser.add_argument("--clips", default=None, help="folder of the video clips (default: <data root>/video/clips)")
+    parser.add_argument("--no-videos", action="store_true", help="train on images only")
+    parser.add_argument(
+        "--video-fraction", type=float, default=fraction, help=f"share of crops taken from video (default {fraction})"
+    )
+
+
+def training_videos(args, ranges):
+    """`[(path, start, stop)]` of the clips in `ranges` (`[(file name, start,
+    stop)]`) found in `--clips`; `[]` with `--no-videos`."""
+    if args.no_videos:
+        return []
+    clips = data_path(args, "clips", "video/clips")
+    return [(str(clips / file), start, stop) for file, start, stop in ranges if (clips / file).exists()]
+
+
+def video_frame_dataset(args, videos, images, **sizes):
+    """A `VideoFrameDataset` of crops from `videos` (`training_videos`) and
+    the `images` folders; `sizes` are its size arguments (`hr_size`, ...)."""
+    from keras_vsr.data import VideoFrameDataset
+
+    return VideoFrameDataset(
+        videos=videos,
+        images=[str(p) for p in images],
+        video_fraction=args.video_fraction if videos else 0.0,
+        **sizes,
+        **runs.dataset_options(args),
+    )
+
+
+def describe_videos(videos):
+    """'Megamind.avi frames [0, 216), tree.avi frames [0, end)'."""
+    return ", ".join(f"{os.path.basename(p)} frames [{a}, {'end' if b is None else b})" for p, a, b in videos)
+
+
+def rounded(figures):
+    """`{figure: value rounded to 4 decimals}` of a result's mean or row (`name` left out)."""
+    return {k: round(v, 4) for k, v in figures.items() if k != "name"}
+
+
+def measure_interpolation(predict_middle, bench, grey, title):
+    """Measure on a Middlebury-style folder (`evaluate_interpolation`),
+    printing the report.
+
+    Returns:
+        `(metrics, result)`: `metrics` holds the rounded means, the
+        `channel` and the per-scene figures under `scenes`; `result` is the
+        evaluation's result.
+    """
+    from keras_vsr.evaluation.interpolation import evaluate_interpolation
+    from keras_vsr.evaluation.report import format_report
+
+    result = evaluate_interpolation(predict_middle, bench, grey=grey)
+    print(format_report(title, result, item="scene"), flush=True)
+    metrics = {
+        **rounded(result["mean"]),
+        "channel": "luma" if grey else "RGB",
+        "scenes": {r["name"]: rounded(r) for r in result["rows"]},
+    }
+    return metrics, result

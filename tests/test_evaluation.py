@@ -1,0 +1,180 @@
+"""`keras_vsr.evaluation` and `keras-vsr evaluate KIND`: every figure beside
+its baseline, on tiny generated sets."""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.tiny_data import middlebury, sr_bench, texture
+from keras_vsr.cli import main
+from keras_vsr.evaluation import (
+    evaluate_colorization,
+    evaluate_frames,
+    evaluate_sr,
+    format_report,
+)
+from keras_vsr.evaluation.data_root import add_data_root_argument, data_path, data_paths
+from keras_vsr.evaluation.report import summarise
+from keras_vsr.utils.imresize import imresize
+
+KINDS = ("sr", "interpolation", "colorization")
+
+
+def _colour_folder(folder, grey_names=("flat",)):
+    """Two colour images and, under `grey_names`, grey ones (R = G = B)."""
+    rng = np.random.default_rng(0)
+    folder.mkdir()
+    for i in range(2):
+        Image.fromarray(texture(rng, 20, 24)).save(folder / f"colour{i}.png")
+    for name in grey_names:
+        Image.fromarray(np.repeat(texture(rng, 20, 24)[..., :1], 3, axis=-1)).save(folder / f"{name}.png")
+    return folder
+
+
+class GreyCopy:
+    """A stand-in colouriser: the grey image copied to three channels."""
+
+    def colorize(self, grey, keep_luma=True):
+        return np.repeat(grey[..., None], 3, axis=-1)
+
+
+def test_report_puts_the_model_first_then_its_baseline():
+    result = summarise(
+        [{"name": "a", "bicubic_psnr": 20.0, "psnr": 30.0, "ssim": 0.9, "bicubic_ssim": 0.8}]
+        + [{"name": "b", "bicubic_psnr": 22.0, "psnr": 32.0, "ssim": 0.7, "bicubic_ssim": 0.6}]
+    )
+    assert result["mean"] == pytest.approx({"psnr": 31.0, "ssim": 0.8, "bicubic_psnr": 21.0, "bicubic_ssim": 0.7})
+    lines = format_report("title", result).splitlines()
+    assert lines[0] == "title"
+    assert lines[1].split() == ["image", "PSNR", "SSIM", "bic", "PSNR", "bic", "SSIM"]
+    assert lines[-1] == f"{'mean':<14}{'31.00':>8}{'0.8000':>8}{'21.00':>10}{'0.7000':>10}"
+    markdown = format_report("", result, item="scene", markdown=True).splitlines()
+    assert markdown[:2] == ["| scene | PSNR | SSIM | bic PSNR | bic SSIM |", "|---|---|---|---|---|"]
+    assert markdown[-1] == "| mean | 31.00 | 0.8000 | 21.00 | 0.7000 |"
+    with pytest.raises(ValueError, match="empty"):
+        summarise([])
+
+
+def test_sr_and_frame_evaluations_measure_bicubic_against_itself(tmp_path):
+    """An upscaler that is MATLAB bicubic scores exactly its baseline."""
+    hr_only = sr_bench(tmp_path, 2) / "Set5" / "x2" / "HR"
+    result = evaluate_sr(lambda lr: imresize(lr, 2), hr_only, 2)  # LR made from HR
+    assert [r["name"] for r in result["rows"]] == ["img0", "img1"]
+    assert result["mean"]["psnr"] == result["mean"]["bicubic_psnr"]
+
+    frames = [texture(np.random.default_rng(i), 30, 40) for i in range(3)]
+    result = evaluate_frames(lambda lr: imresize(lr, output_shape=(24, 30)), frames, (16, 20), (24, 30))
+    assert len(result["rows"]) == 3 and result["mean"]["ssim"] == result["mean"]["bicubic_ssim"]
+
+
+def test_colorization_skips_grey_originals_and_measures_the_grey_baseline(tmp_path):
+    result = evaluate_colorization(GreyCopy(), _colour_folder(tmp_path / "set"))
+    assert [r["name"] for r in result["rows"]] == ["colour0", "colour1"] and result["skipped"] == ["flat"]
+    for row in result["rows"]:
+        assert row["psnr"] == row["raw_psnr"] == row["grey_psnr"] and row["ssim"] == row["grey_ssim"]
+    assert "grey PSNR" in format_report("t", result)
+
+    only_grey = tmp_path / "grey"
+    only_grey.mkdir()
+    (tmp_path / "set" / "flat.png").rename(only_grey / "flat.png")
+    with pytest.raises(ValueError, match="No colour images"):
+        evaluate_colorization(GreyCopy(), only_grey)
+
+
+def test_data_paths_prefer_the_option_then_the_data_root(tmp_path, monkeypatch):
+    def parse(argv):
+        parser = argparse.ArgumentParser()  # built after the environment is set, as the CLI does
+        parser.add_argument("--data", nargs="+")
+        parser.add_argument("--bench")
+        add_data_root_argument(parser)
+        return parser.parse_args(argv)
+
+    monkeypatch.setenv("KERAS_VSR_DATA", str(tmp_path))
+    args = parse([])
+    assert data_paths(args, "data", "sr/train", "video/clips") == [tmp_path / "sr/train", tmp_path / "video/clips"]
+    args = parse(["--data", "a", "b", "--bench", "c", "--data-root", "elsewhere"])
+    assert data_paths(args, "data", "sr/train") == [Path("a"), Path("b")] and data_path(args, "bench", "x") == Path("c")
+    assert data_path(parse(["--data-root", "elsewhere"]), "bench", "sr/bench") == Path("elsewhere/sr/bench")
+
+    monkeypatch.delenv("KERAS_VSR_DATA")
+    args = parse([])
+    assert data_path(args, "bench", "sr/bench", required=False) is None
+    with pytest.raises(ValueError, match="--data or --data-root DIR .*KERAS_VSR_DATA.*sr/train"):
+        data_paths(args, "data", "sr/train")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_help_of_every_kind(kind, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", kind, "--help"])
+    assert exit_info.value.code == 0
+    assert "--preset" in capsys.readouterr().out
+
+
+def test_evaluate_sr_prints_the_preset_beside_bicubic(tmp_path, tiny_preset, capsys, monkeypatch):
+    sr_bench(tmp_path / "sr" / "bench", 4)
+    monkeypatch.setenv("KERAS_VSR_DATA", str(tmp_path))  # Set5 found below the data root; Set14 is not there
+    assert main(["evaluate", "sr", "--preset", str(tiny_preset), "--data-root", str(tmp_path / "nope")]) == 2
+    assert "Set5" in capsys.readouterr().err
+
+    folder = tmp_path / "sr" / "bench" / "Set5" / "x4"
+    assert main(["evaluate", "sr", "--preset", str(tiny_preset), "--data", str(folder)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith(f"x4 on {folder} (Y channel, crop 4)")
+    assert out[1].split() == ["image", "PSNR", "SSIM", "bic", "PSNR", "bic", "SSIM"]
+    assert [line.split()[0] for line in out[2:5]] == ["img0", "img1", "mean"]
+
+
+def test_evaluate_interpolation_prints_the_model_beside_frame_averaging(tmp_path, capsys):
+    from keras_vsr.models import ConvLSTMInterpolatorBackbone
+
+    folder = middlebury(tmp_path / "mb")
+    preset = tmp_path / "preset"
+    ConvLSTMInterpolatorBackbone(filters=4, lstm_filters=4).save_to_preset(str(preset))
+    assert main(["evaluate", "interpolation", "--data", str(folder)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "frame averaging only" in out[0] and out[1].split() == ["scene", "avg", "PSNR", "avg", "SSIM"]
+
+    report = tmp_path / "result.json"
+    argv = ["evaluate", "interpolation", "--preset", str(preset), "--data", str(folder), "--grey"]
+    argv += ["--json", str(report)]
+    assert main(argv) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out.splitlines()
+    assert "(luma)" in out[0] and out[1].split() == ["scene", "PSNR", "SSIM", "avg", "PSNR", "avg", "SSIM"]
+    saved = json.loads(report.read_text())
+    assert saved["grey"] and [r["name"] for r in saved["rows"]] == ["s0", "s1"]
+
+
+def test_evaluate_colorization_prints_the_model_beside_grey_copied_to_rgb(tmp_path, capsys):
+    from keras_vsr.models import Grey2RGBBackbone
+
+    preset = tmp_path / "preset"
+    Grey2RGBBackbone(filters=4, depth=2).save_to_preset(str(preset))
+    folder = _colour_folder(tmp_path / "set", grey_names=("bridge",))
+    assert main(["evaluate", "colorization", "--preset", str(preset), "--data", str(folder)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].split() == ["image", "PSNR", "SSIM", "raw", "PSNR", "raw", "SSIM", "grey", "PSNR", "grey", "SSIM"]
+    assert out[-1] == "left out (grey originals): bridge"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_missing_data_is_a_one_line_error(kind, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("KERAS_VSR_DATA", raising=False)
+    assert main(["evaluate", kind]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--data" in err and "KERAS_VSR_DATA" in err
+
+    assert main(["evaluate", kind, "--data", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"keras-vsr: error: --data: no such folder: {tmp_path / 'missing'}"
+
+
+def test_a_preset_of_another_kind_is_a_one_line_error(tmp_path, tiny_preset, capsys):
+    folder = _colour_folder(tmp_path / "set")
+    assert main(["evaluate", "colorization", "--preset", str(tiny_preset), "--data", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith(f"keras-vsr: error: cannot load preset '{tiny_preset}'")

@@ -83,10 +83,9 @@ def _set_backend(backend):
         import keras_hub  # noqa: F401
 
 
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v")
-
-
 def _kind(path):
+    from keras_vsr.io.video import VIDEO_EXTENSIONS
+
     suffix = Path(path).suffix.lower()
     if suffix == ".gif":
         return "gif"
@@ -98,6 +97,7 @@ def _kind(path):
 def _jobs(src, dst):
     """`[(input, output)]` for a file or a folder of inputs."""
     from keras_vsr.io.images import IMAGE_EXTENSIONS
+    from keras_vsr.io.video import VIDEO_EXTENSIONS
 
     if src.is_dir():
         if dst.exists() and not dst.is_dir():

@@ -3,24 +3,13 @@
 import numpy as np
 import pytest
 
-import keras
+from tests.support import tiny_srresnet
 
 
 @pytest.fixture(scope="session")
 def tiny_preset(tmp_path_factory):
-    """A saved x4 SRResNet preset small enough for fast tests."""
-    from keras_vsr.models import SRResNetBackbone
-
-    keras.utils.set_random_seed(1)
-    backbone = SRResNetBackbone(
-        scale=4,
-        num_blocks=1,
-        filters=8,
-        use_batch_norm=False,
-        head_kernel_size=3,
-        tail_kernel_size=3,
-        image_residual=True,
-    )
+    """A saved x4 SRResNet preset small enough for fast tests (`tests.support.tiny_srresnet`)."""
+    backbone = tiny_srresnet(num_blocks=1, seed=1)
     path = tmp_path_factory.mktemp("presets") / "tiny_x4"
     backbone.save_to_preset(str(path))
     return path

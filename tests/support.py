@@ -80,6 +80,16 @@ def run_backbone_test(cls, init_kwargs, input_shape, expected_output_shape, tmp_
     return y
 
 
+def tiny_srresnet(num_blocks=1, seed=1):
+    """An x4 `SRResNetBackbone` small enough for fast tests: 8 filters, 3x3
+    head and tail, no batch norm, bicubic image residual."""
+    from keras_vsr.models import SRResNetBackbone
+
+    keras.utils.set_random_seed(seed)
+    tiny = dict(filters=8, use_batch_norm=False, head_kernel_size=3, tail_kernel_size=3, image_residual=True)
+    return SRResNetBackbone(scale=4, num_blocks=num_blocks, **tiny)
+
+
 def run_python(code, backend=BACKEND, env=None, timeout=600):
     """Run `code` in a fresh interpreter with `KERAS_BACKEND=backend`."""
     full_env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(REPO), **(env or {})}

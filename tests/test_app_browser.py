@@ -125,18 +125,30 @@ def test_image_in_the_browser(browser, server, tmp_path):
 
 
 @pytest.mark.skipif(not HAS_GIF, reason="keras_vsr.io.gif (map_gif) is not available")
-def test_gif_in_the_browser(browser, server, tmp_path):
+def cat_frames(count, step):
+    """`count` 40x60 crops of the sample cat, each `step` pixels lower."""
+    cat = np.asarray(Image.open(CAT).convert("RGB"))
+    return [cat[20 + step * i : 60 + step * i, 80:140] for i in range(count)]
+
+
+def run_tab(browser, server, tab, path, preview="img"):
+    """Open the app, upload `path` in the `tab` ("GIF" or "Video") tab, press
+    its button; returns the result's download link."""
+    name = tab.lower()
     browser.get(server.local_url)
     wait_for(browser, "#image-input")
-    cat = np.asarray(Image.open(CAT).convert("RGB"))
-    frames = [Image.fromarray(cat[20 + 8 * i : 60 + 8 * i, 80:140]) for i in range(3)]
+    browser.find_element(By.XPATH, f"//button[@role='tab'][normalize-space()='{tab}']").click()
+    upload(browser, f"{name}-input", path, preview=preview)
+    browser.find_element(By.ID, f"{name}-button").click()
+    return result_link(browser, f"{name}-file")
+
+
+def test_gif_in_the_browser(browser, server, tmp_path):
+    frames = [Image.fromarray(frame) for frame in cat_frames(3, 8)]
     gif = tmp_path / "cat.gif"
     frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100, loop=0)
 
-    browser.find_element(By.XPATH, "//button[@role='tab'][normalize-space()='GIF']").click()
-    upload(browser, "gif-input", gif)
-    browser.find_element(By.ID, "gif-button").click()
-    link = result_link(browser, "gif-file")
+    link = run_tab(browser, server, "GIF", gif)
     src = wait_for(browser, "#gif-result img").get_attribute("src")
     for url in (link, src):
         with Image.open(io.BytesIO(fetch(url))) as result:
@@ -150,17 +162,11 @@ def test_video_in_the_browser(browser, server, tmp_path):
 
     from keras_vsr.io.video import probe_video
 
-    browser.get(server.local_url)
-    wait_for(browser, "#image-input")
-    cat = np.asarray(Image.open(CAT).convert("RGB"))
     clip = tmp_path / "cat.mp4"
-    imageio.mimwrite(clip, [cat[20 + 4 * i : 60 + 4 * i, 80:140] for i in range(5)], fps=5, macro_block_size=1)
+    imageio.mimwrite(clip, cat_frames(5, 4), fps=5, macro_block_size=1)
 
-    browser.find_element(By.XPATH, "//button[@role='tab'][normalize-space()='Video']").click()
-    upload(browser, "video-input", clip, preview="video")
-    browser.find_element(By.ID, "video-button").click()
     result = tmp_path / "result.mp4"
-    result.write_bytes(fetch(result_link(browser, "video-file")))
+    result.write_bytes(fetch(run_tab(browser, server, "Video", clip, preview="video")))
     assert probe_video(result).size == (60 * 4, 40 * 4)
     wait_for(browser, "#video-result video")
     browser.save_screenshot(str(tmp_path / "video_tab.png"))

@@ -121,7 +121,7 @@ def assert_aligned(table, presets):
 
 
 def test_presets_columns_stay_apart_whatever_the_lengths(capsys, monkeypatch):
-    from keras_vsr import presets as presets_module
+    from keras_vsr import models as presets_module
 
     assert_aligned(run(capsys, "presets")[1], presets_module.list_presets())
     long = [

@@ -193,6 +193,13 @@ def test_backup_and_restore_resumes_both_optimizers(tmp_path):
         np.testing.assert_allclose(a, b, atol=1e-4)
 
 
+def test_compile_defaults_n_critic_per_class():
+    srwgan, srgan = make_srwgan(), make_srgan()
+    srwgan.compile(content_loss=MSELoss())
+    srgan.compile(perceptual_loss=MSELoss())
+    assert (srwgan.n_critic, srgan.n_critic) == (5, 1)
+
+
 def test_bad_arguments_raise_clear_errors():
     task = make_srwgan()
     with pytest.raises(ValueError, match="n_critic"):

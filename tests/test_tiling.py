@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 
-import keras
+from keras_vsr.models import SuperResolver
 from keras_vsr.utils import tiling
 from keras_vsr.utils.tiling import upscale_tiled
-from keras_vsr.models import SRResNetBackbone, SuperResolver
+from tests.support import tiny_srresnet
 
 SIZE = (70, 53)  # odd, and not a multiple of any tile size used below
 
@@ -64,16 +64,7 @@ def nearest(scale):
 
 @pytest.fixture(scope="module")
 def models(tiny_preset):
-    keras.utils.set_random_seed(2)
-    deep = SRResNetBackbone(
-        scale=4,
-        num_blocks=4,
-        filters=8,
-        use_batch_norm=False,
-        head_kernel_size=3,
-        tail_kernel_size=3,
-        image_residual=True,
-    )
+    deep = tiny_srresnet(num_blocks=4, seed=2)
     return {
         "tiny": SuperResolver.from_preset(str(tiny_preset), compile=False),
         "deep": SuperResolver(deep, compile=False),

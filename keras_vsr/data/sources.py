@@ -15,9 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from keras_vsr.io.images import IMAGE_EXTENSIONS, load_image
+from keras_vsr.io.video import VIDEO_EXTENSIONS
 from keras_vsr.utils.colour import rgb_to_luma
 
-VIDEO_EXTENSIONS = (".avi", ".mp4", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".gif")
+# Clips read as frame sequences: videos, and animated GIFs.
+CLIP_EXTENSIONS = VIDEO_EXTENSIONS + (".gif",)
 
 
 def luma_uint8(rgb):
@@ -40,7 +42,7 @@ def find_sequence_sources(*roots, min_frames=3):
     """`(frame_folders, video_files)` below `roots`, each list sorted.
 
     A frame folder directly holds at least `min_frames` images; videos are
-    found by extension (`VIDEO_EXTENSIONS`). A root that is a file is taken
+    found by extension (`CLIP_EXTENSIONS`). A root that is a file is taken
     as a video.
 
     Raises:
@@ -56,7 +58,7 @@ def find_sequence_sources(*roots, min_frames=3):
         for dirpath, _, names in os.walk(root):
             if sum(n.lower().endswith(IMAGE_EXTENSIONS) for n in names) >= min_frames:
                 folders.add(Path(dirpath))
-            videos.update(Path(dirpath) / n for n in names if n.lower().endswith(VIDEO_EXTENSIONS))
+            videos.update(Path(dirpath) / n for n in names if n.lower().endswith(CLIP_EXTENSIONS))
     return sorted(folders), sorted(videos)
 
 

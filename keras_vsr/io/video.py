@@ -24,6 +24,8 @@ import numpy as np
 from keras_vsr.io.images import ImageReadError, replace_with_umask
 from keras_vsr.utils.frames import CountedFrames
 
+# File extensions read as videos (through ffmpeg).
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg")
 # Side of the square grey thumbnails compared by `detect_scene_cuts`.
 _THUMBNAIL_SIDE = 64
 # ffmpeg error lines kept to explain a damaged stream.

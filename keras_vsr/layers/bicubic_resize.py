@@ -65,6 +65,4 @@ class BicubicUpsample(keras.layers.Layer):
         return (b, None if h is None else h * s, None if w is None else w * s, c)
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"scale": self.scale})
-        return config
+        return {**super().get_config(), "scale": self.scale}

@@ -47,9 +47,7 @@ class _StackedFramesLayer(keras.layers.Layer):
         return (*tuple(input_shape)[:-1], self.filters)
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"filters": self.filters, "time_steps": self.time_steps})
-        return config
+        return {**super().get_config(), "filters": self.filters, "time_steps": self.time_steps}
 
 
 @register

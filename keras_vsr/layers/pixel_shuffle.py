@@ -71,9 +71,7 @@ class PixelShuffle(keras.layers.Layer):
         )
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"scale": self.scale})
-        return config
+        return {**super().get_config(), "scale": self.scale}
 
 
 @register

@@ -90,6 +90,4 @@ class MaxEntropyLoss(keras.losses.Loss):
         return mse + self.alpha * (1.0 - entropy)
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"alpha": self.alpha, "bins": self.bins, "bandwidth": self.bandwidth})
-        return config
+        return {**super().get_config(), "alpha": self.alpha, "bins": self.bins, "bandwidth": self.bandwidth}

@@ -181,6 +181,4 @@ class MSSSIML1Loss(MSSSIMLoss):
         return self.alpha * (1.0 - self._ms_ssim(y_true, y_pred)) + (1.0 - self.alpha) * l1
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"alpha": self.alpha})
-        return config
+        return {**super().get_config(), "alpha": self.alpha}

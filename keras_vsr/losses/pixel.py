@@ -59,9 +59,7 @@ class CharbonnierLoss(PixelLoss):
         return ops.sqrt(ops.square(diff) + self.epsilon**2)
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"epsilon": self.epsilon})
-        return config
+        return {**super().get_config(), "epsilon": self.epsilon}
 
 
 PIXEL_LOSSES = {"l1": L1Loss, "mse": MSELoss, "charbonnier": CharbonnierLoss}

@@ -37,9 +37,7 @@ class SSIMLoss(keras.losses.Loss):
         return 1.0 - per_image_mean(ssim_map(y_true, y_pred, max_val=self.max_val))
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"max_val": self.max_val})
-        return config
+        return {**super().get_config(), "max_val": self.max_val}
 
 
 @register

@@ -116,9 +116,7 @@ class LPIPSDistance(keras.layers.Layer):
         return (images_0_shape[0],)
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"weights_dir": self.weights_dir})
-        return config
+        return {**super().get_config(), "weights_dir": self.weights_dir}
 
 
 @functools.lru_cache(maxsize=2)

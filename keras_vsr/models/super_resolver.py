@@ -24,7 +24,9 @@ class SuperResolver(Task):
 
     Args:
         backbone: a `keras_vsr.models.SRBackbone` (e.g. `SRResNetBackbone`).
-        compile: bool, compile with the defaults of `compile()`. Default True.
+        compile: bool, compile with the defaults of `compile()`: Adam with
+            learning rate 2e-4, `L1Loss`, Y-channel `PSNR` and `SSIM` with a
+            border of `scale` pixels cropped. Default True.
 
     Example:
     ```python
@@ -44,23 +46,19 @@ class SuperResolver(Task):
     def scale(self):
         return self.backbone.scale
 
-    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
-        """Compile with SR defaults.
+    def default_optimizer(self):
+        """The optimizer of `compile(optimizer="auto")`: Adam, learning rate 2e-4."""
+        return keras.optimizers.Adam(2e-4)
 
-        Args:
-            optimizer: `"auto"` is Adam with learning rate 2e-4.
-            loss: `"auto"` is `keras_vsr.losses.L1Loss()`.
-            metrics: `"auto"` is Y-channel `PSNR` and `SSIM` with a border
-                of `scale` pixels cropped, the evaluation protocol.
-        """
-        if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(2e-4)
-        if loss == "auto":
-            loss = L1Loss()
-        if metrics == "auto":
-            s = self.backbone.scale
-            metrics = [PSNR(crop_border=s, test_y_channel=True), SSIM(crop_border=s, test_y_channel=True)]
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+    def default_loss(self):
+        """The loss of `compile(loss="auto")`: `keras_vsr.losses.L1Loss()`."""
+        return L1Loss()
+
+    def default_metrics(self):
+        """The metrics of `compile(metrics="auto")`: Y-channel `PSNR` and
+        `SSIM` with a border of `scale` pixels cropped, the evaluation protocol."""
+        s = self.backbone.scale
+        return [PSNR(crop_border=s, test_y_channel=True), SSIM(crop_border=s, test_y_channel=True)]
 
     def upscale(self, image, tile="auto", tile_overlap=24, progress=None, size=None, scale=None):
         """Super-resolve one image.

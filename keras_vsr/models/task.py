@@ -1,6 +1,8 @@
 import keras
 from keras_hub.src.utils import preset_utils
 
+from keras_vsr.losses import MSELoss
+from keras_vsr.metrics import PSNR, SSIM
 from keras_vsr.models.backbone import SRBackbone
 
 
@@ -11,6 +13,11 @@ class Task(keras.Model):
     `save_to_preset`, `get_config` -> `cls(**config)`) but keeps Keras' own
     `fit` / `predict`, so `keras.utils.PyDataset` and NumPy inputs work on
     every backend without a `tf.data` pipeline.
+
+    `compile()` resolves each `"auto"` argument through a hook a subclass
+    may override: `default_optimizer()` (here Adam with learning rate
+    1e-3), `default_loss()` (`keras_vsr.losses.MSELoss()`) and
+    `default_metrics()` (`PSNR` and `SSIM` on all channels).
     """
 
     backbone_cls = SRBackbone
@@ -20,6 +27,35 @@ class Task(keras.Model):
         self.backbone = backbone
         if compile:
             self.compile()
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Compile with the task's defaults.
+
+        Args:
+            optimizer: an optimizer, or `"auto"` for `default_optimizer()`.
+            loss: a loss, or `"auto"` for `default_loss()`.
+            metrics: a list of metrics, or `"auto"` for `default_metrics()`.
+            **kwargs: other `keras.Model.compile` arguments.
+        """
+        if optimizer == "auto":
+            optimizer = self.default_optimizer()
+        if loss == "auto":
+            loss = self.default_loss()
+        if metrics == "auto":
+            metrics = self.default_metrics()
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def default_optimizer(self):
+        """The optimizer of `compile(optimizer="auto")`: Adam, learning rate 1e-3."""
+        return keras.optimizers.Adam(1e-3)
+
+    def default_loss(self):
+        """The loss of `compile(loss="auto")`: `MSELoss()`."""
+        return MSELoss()
+
+    def default_metrics(self):
+        """The metrics of `compile(metrics="auto")`: `PSNR` and `SSIM` on all channels."""
+        return [PSNR(), SSIM()]
 
     def get_config(self):
         return {"backbone": keras.layers.serialize(self.backbone), "name": self.name}

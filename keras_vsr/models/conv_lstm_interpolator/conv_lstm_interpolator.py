@@ -1,8 +1,6 @@
 import numpy as np
 import keras
 
-from keras_vsr.losses import MSELoss
-from keras_vsr.metrics import PSNR, SSIM
 from keras_vsr.models.conv_lstm_interpolator.conv_lstm_interpolator_backbone import (
     ConvLSTMInterpolatorBackbone,
 )
@@ -25,7 +23,9 @@ class ConvLSTMInterpolator(FrameInterpolator):
         colour_mode: str, how a grey model interpolates RGB frames,
             `"per_channel"` or `"luma"` (see `FrameInterpolator`).
             Default "per_channel".
-        compile: bool, compile with the defaults of `compile()`. Default True.
+        compile: bool, compile with the `Task` defaults: Adam with learning
+            rate 1e-3, `MSELoss`, `PSNR` and `SSIM` on all channels.
+            Default True.
 
     Example:
     ```python
@@ -45,22 +45,6 @@ class ConvLSTMInterpolator(FrameInterpolator):
     @property
     def num_frames(self):
         return self.backbone.num_frames
-
-    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
-        """Compile with interpolation defaults.
-
-        Args:
-            optimizer: `"auto"` is Adam with learning rate 1e-3.
-            loss: `"auto"` is `keras_vsr.losses.MSELoss()`.
-            metrics: `"auto"` is `PSNR` and `SSIM` on all channels.
-        """
-        if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(1e-3)
-        if loss == "auto":
-            loss = MSELoss()
-        if metrics == "auto":
-            metrics = [PSNR(), SSIM()]
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def predict_pairs(self, frames_a, frames_b):
         """The network's middle frames of one padded batch of pairs (see

@@ -120,6 +120,17 @@ class ConvLSTMInterpolatorBackbone(SRBackbone):
         dtype: dtype policy for the layers. Default None.
     """
 
+    config_keys = (
+        "num_frames",
+        "filters",
+        "lstm_filters",
+        "kernel_size",
+        "channels",
+        "motion_compensation",
+        "flow_levels",
+        "flow_iterations",
+    )
+
     def __init__(
         self,
         num_frames=2,
@@ -198,19 +209,3 @@ class ConvLSTMInterpolatorBackbone(SRBackbone):
         self.lstm_filters = int(lstm_filters)
         self.kernel_size = int(kernel_size)
         self.channels = int(channels)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_frames": self.num_frames,
-                "filters": self.filters,
-                "lstm_filters": self.lstm_filters,
-                "kernel_size": self.kernel_size,
-                "channels": self.channels,
-                "motion_compensation": self.motion_compensation,
-                "flow_levels": self.flow_levels,
-                "flow_iterations": self.flow_iterations,
-            }
-        )
-        return config

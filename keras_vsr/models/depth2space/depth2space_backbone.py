@@ -160,9 +160,7 @@ class FixedBicubicResize(keras.layers.Layer):
         return (input_shape[0], *self.target_size, input_shape[3])
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"target_size": self.target_size, "antialias": self.antialias})
-        return config
+        return {**super().get_config(), "target_size": self.target_size, "antialias": self.antialias}
 
 
 @register

@@ -2,7 +2,6 @@ import keras
 from keras import ops
 
 from keras_vsr.losses.ms_ssim import MSSSIML1Loss
-from keras_vsr.metrics import PSNR, SSIM
 from keras_vsr.models.ffc_interpolator.ffc_interpolator_backbone import (
     FFCInterpolatorBackbone,
     kl_divergence,
@@ -62,22 +61,28 @@ class FFCInterpolator(FrameInterpolator):
             loss: the reconstruction loss on the middle frame, a
                 `keras.losses.Loss` or callable `(y_true, y_pred)`; `"auto"`
                 is `MSSSIML1Loss(alpha=0.84)`.
-            metrics: `"auto"` is `PSNR` and `SSIM` of the middle frame.
+            metrics: `"auto"` is `PSNR` and `SSIM` of the middle frame
+                (`default_metrics()`).
             kl_weight: float >= 0, weight of the KL term. Default 1e-3.
             decay_steps: int, steps of the default cosine decay. Default 20000.
         """
         if isinstance(kl_weight, bool) or not isinstance(kl_weight, (int, float)) or kl_weight < 0:
             raise ValueError(f"`kl_weight` must be a number >= 0. Received: kl_weight={kl_weight!r}")
         if optimizer == "auto":
-            schedule = keras.optimizers.schedules.CosineDecay(1e-3, int(decay_steps), alpha=0.01)
-            optimizer = keras.optimizers.Adam(schedule)
-        if loss == "auto" or loss is None:
-            loss = MSSSIML1Loss(alpha=0.84)
-        if metrics == "auto":
-            metrics = [PSNR(), SSIM()]
-        self.reconstruction_loss = loss
+            optimizer = self.default_optimizer(decay_steps)
+        self.reconstruction_loss = self.default_loss() if loss == "auto" or loss is None else loss
         self.kl_weight = float(kl_weight)
         super().compile(optimizer=optimizer, loss=None, metrics=metrics, **kwargs)
+
+    def default_optimizer(self, decay_steps=20000):
+        """The optimizer of `compile(optimizer="auto")`: Adam with cosine
+        decay from 1e-3 to 1e-5 over `decay_steps` steps."""
+        schedule = keras.optimizers.schedules.CosineDecay(1e-3, int(decay_steps), alpha=0.01)
+        return keras.optimizers.Adam(schedule)
+
+    def default_loss(self):
+        """The reconstruction loss of `compile(loss="auto")`: `MSSSIML1Loss(alpha=0.84)`."""
+        return MSSSIML1Loss(alpha=0.84)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Reconstruction loss of the middle frame + `kl_weight` * KL."""

@@ -36,9 +36,7 @@ class VAESampling(keras.layers.Layer):
         return tuple(input_shape[0])
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"seed": self.seed})
-        return config
+        return {**super().get_config(), "seed": self.seed}
 
 
 def kl_divergence(mean, log_var):
@@ -103,6 +101,18 @@ class FFCInterpolatorBackbone(SRBackbone):
         flow_iterations: int >= 1, flow updates per pyramid level. Default 3.
         dtype: dtype policy for the layers.
     """
+
+    config_keys = (
+        "channels",
+        "filters",
+        "num_levels",
+        "latent_channels",
+        "global_ratio",
+        "seed",
+        "motion_compensation",
+        "flow_levels",
+        "flow_iterations",
+    )
 
     def __init__(
         self,
@@ -198,20 +208,3 @@ class FFCInterpolatorBackbone(SRBackbone):
         if self.motion_compensation:
             return max(2**self.num_levels, 2 ** (self.flow_levels - 1))
         return 2**self.num_levels
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "channels": self.channels,
-                "filters": self.filters,
-                "num_levels": self.num_levels,
-                "latent_channels": self.latent_channels,
-                "global_ratio": self.global_ratio,
-                "seed": self.seed,
-                "motion_compensation": self.motion_compensation,
-                "flow_levels": self.flow_levels,
-                "flow_iterations": self.flow_iterations,
-            }
-        )
-        return config

@@ -43,6 +43,15 @@ def mean_loss(loss, weight, hr, sr):
     return ops.mean(loss(hr, sr)) if weight else ops.zeros(())
 
 
+def weighted_sum(*terms):
+    """`w1 * t1 + w2 * t2 + ...` of `(weight, term)` pairs, added in order."""
+    (weight, term), *rest = terms
+    total = weight * term
+    for weight, term in rest:
+        total = total + weight * term
+    return total
+
+
 class GANSuperResolver(SuperResolver):
     """Base of adversarial SR tasks: a generator (the backbone) trained
     against a discriminator or critic.
@@ -56,11 +65,12 @@ class GANSuperResolver(SuperResolver):
     the per-backend differentiation is in `keras_vsr.trainers.gan`.
 
     A subclass sets `discriminator_cls` (its default discriminator, named
-    `discriminator_name`), the names of its logged terms
+    `discriminator_name`), `default_n_critic`, the names of its logged terms
     (`discriminator_loss_names`, `generator_loss_names`, each led by the
-    loss its optimizer minimises), builds its loss objects into
-    `self._gan_losses` in `compile` before calling this class's `compile`,
-    and writes `discriminator_terms` and `generator_terms`.
+    loss its optimizer minimises), and writes `build_losses` (its loss
+    options, the keyword arguments of `compile` beyond this class's; it
+    keeps the loss objects in `self._gan_losses`), `discriminator_terms` and
+    `generator_terms`.
 
     Inference (`upscale`, `predict`) uses the generator alone. With
     `compile(ema_momentum=...)` the generator optimizer keeps an exponential
@@ -77,6 +87,7 @@ class GANSuperResolver(SuperResolver):
 
     discriminator_cls = None
     discriminator_name = "discriminator"
+    default_n_critic = 1
     discriminator_loss_names = ()
     generator_loss_names = ()
 
@@ -97,32 +108,37 @@ class GANSuperResolver(SuperResolver):
         self,
         generator_optimizer="auto",
         discriminator_optimizer="auto",
-        n_critic=1,
+        n_critic="auto",
         ema_momentum=None,
         jit_compile="auto",
+        **loss_options,
     ):
-        """Configure training (subclasses set up their losses first).
+        """Configure training.
 
         Args:
-            generator_optimizer: optimizer or `"auto"` (Adam 1e-4,
-                beta_1 0.9). Default `"auto"`.
-            discriminator_optimizer: optimizer or `"auto"` (Adam 1e-4,
-                beta_1 0.9). Default `"auto"`.
-            n_critic: int >= 1, discriminator updates per generator update.
-                Default 1.
+            generator_optimizer: optimizer or `"auto"` (`default_optimizer()`,
+                Adam 1e-4, beta_1 0.9). Default `"auto"`.
+            discriminator_optimizer: optimizer or `"auto"` (likewise).
+                Default `"auto"`.
+            n_critic: int >= 1, discriminator updates per generator update,
+                or `"auto"` for the class's `default_n_critic`. Default `"auto"`.
             ema_momentum: None or float in (0, 1): keep an EMA of the
                 generator's weights with this momentum (e.g. 0.999) and
                 use it after `fit`. Default None.
             jit_compile: as in `keras.Model.compile`. Default "auto".
+            **loss_options: the subclass's loss options, see its `build_losses`.
         """
+        self.build_losses(**loss_options)
+        if n_critic == "auto":
+            n_critic = self.default_n_critic
         if int(n_critic) != n_critic or n_critic < 1:
             raise ValueError(f"`n_critic` must be an int >= 1. Received: n_critic={n_critic}")
         if ema_momentum is not None and not 0.0 < ema_momentum < 1.0:
             raise ValueError(f"`ema_momentum` must be in (0, 1) or None. Received: {ema_momentum}")
         if generator_optimizer == "auto":
-            generator_optimizer = keras.optimizers.Adam(1e-4, beta_1=0.9)
+            generator_optimizer = self.default_optimizer()
         if discriminator_optimizer == "auto":
-            discriminator_optimizer = keras.optimizers.Adam(1e-4, beta_1=0.9)
+            discriminator_optimizer = self.default_optimizer()
         generator_optimizer = keras.optimizers.get(generator_optimizer)
         if ema_momentum is not None:
             generator_optimizer.use_ema = True
@@ -135,6 +151,17 @@ class GANSuperResolver(SuperResolver):
         keras.Model.compile(self, optimizer=optimizer, jit_compile=jit_compile)
         self.generator_optimizer = generator_optimizer
         self.discriminator_optimizer = optimizer.discriminator_optimizer
+
+    def default_optimizer(self):
+        """The generator's and the discriminator's optimizer for `"auto"`:
+        Adam, learning rate 1e-4, beta_1 0.9."""
+        return keras.optimizers.Adam(1e-4, beta_1=0.9)
+
+    def build_losses(self, **loss_options):
+        """Validate the subclass's loss options (the keyword arguments of
+        `compile` beyond this class's) and build its loss objects into
+        `self._gan_losses`."""
+        raise NotImplementedError(f"{type(self).__name__} must implement `build_losses`.")
 
     def loss_names(self):
         """Names of the logged terms, discriminator's first."""

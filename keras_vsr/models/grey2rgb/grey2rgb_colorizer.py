@@ -1,8 +1,6 @@
 import numpy as np
 import keras
 
-from keras_vsr.losses import MSELoss
-from keras_vsr.metrics import PSNR, SSIM
 from keras_vsr.models.grey2rgb.grey2rgb_backbone import Grey2RGBBackbone
 from keras_vsr.models.task import Task
 from keras_vsr.utils.colour import LUMA_WEIGHTS, to_grey
@@ -30,7 +28,9 @@ class Grey2RGBColorizer(Task):
 
     Args:
         backbone: a `Grey2RGBBackbone`.
-        compile: bool, compile with the defaults of `compile()`. Default True.
+        compile: bool, compile with the `Task` defaults: Adam with learning
+            rate 1e-3, `MSELoss`, `PSNR` and `SSIM` on all channels.
+            Default True.
     """
 
     backbone_cls = Grey2RGBBackbone
@@ -39,22 +39,6 @@ class Grey2RGBColorizer(Task):
         inputs = keras.Input(shape=backbone.input_shape[1:], name="grey")
         outputs = backbone(inputs)
         super().__init__(backbone, inputs, outputs, compile=compile, **kwargs)
-
-    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
-        """Compile with colourisation defaults.
-
-        Args:
-            optimizer: `"auto"` is Adam with learning rate 1e-3.
-            loss: `"auto"` is `keras_vsr.losses.MSELoss()`.
-            metrics: `"auto"` is RGB `PSNR` and `SSIM`.
-        """
-        if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(1e-3)
-        if loss == "auto":
-            loss = MSELoss()
-        if metrics == "auto":
-            metrics = [PSNR(), SSIM()]
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def predict_rgb(self, grey, batch_size=8, keep_luma=True):
         """Colourise float grey frames.

@@ -2,7 +2,7 @@ from keras import ops
 
 from keras_vsr.losses import PerceptualLoss, get_pixel_loss
 from keras_vsr.losses.adversarial import discriminator_loss, generator_adversarial_loss
-from keras_vsr.models.gan.gan_super_resolver import GANSuperResolver, loss_weights, mean_loss
+from keras_vsr.models.gan.gan_super_resolver import GANSuperResolver, loss_weights, mean_loss, weighted_sum
 from keras_vsr.models.srgan.srgan_discriminator import SRGANDiscriminator
 from keras_vsr.utils.serialization import register
 
@@ -40,25 +40,19 @@ class SRGAN(GANSuperResolver):
     discriminator_loss_names = ("d_loss", "d_real", "d_fake")
     generator_loss_names = ("g_loss", "g_pixel", "g_perceptual", "g_adversarial")
 
-    def compile(
+    def build_losses(
         self,
-        generator_optimizer="auto",
-        discriminator_optimizer="auto",
-        n_critic=1,
-        ema_momentum=None,
         pixel_loss="mse",
         pixel_weight=0.0,
         perceptual_loss="auto",
         perceptual_weight=PAPER_PERCEPTUAL_WEIGHT,
         adversarial_weight=1e-3,
-        **kwargs,
     ):
-        """Configure SRGAN training; the defaults are the paper's SRGAN-VGG54.
+        """SRGAN's loss options of `compile`; the defaults are the paper's
+        SRGAN-VGG54 (`compile`'s other arguments: see
+        `GANSuperResolver.compile`, one discriminator update per step).
 
         Args:
-            generator_optimizer, discriminator_optimizer, n_critic,
-                ema_momentum, **kwargs (`jit_compile`): see
-                `GANSuperResolver.compile`.
             pixel_loss: a name from `keras_vsr.losses.PIXEL_LOSSES` (`"mse"`,
                 `"l1"`, `"charbonnier"`) or a loss. Default `"mse"`.
             pixel_weight: float, default 0.0 (the paper's SRGAN-VGG54 has no
@@ -78,7 +72,6 @@ class SRGAN(GANSuperResolver):
             perceptual_loss = PerceptualLoss(("block5_conv3",), criterion="mse")
         self._gan_losses.pixel = get_pixel_loss(pixel_loss, "pixel_loss")
         self._gan_losses.perceptual = perceptual_loss
-        super().compile(generator_optimizer, discriminator_optimizer, n_critic, ema_momentum, **kwargs)
 
     def discriminator_terms(self, real_scores, fake_scores, hr, sr, critic_fn):
         return {
@@ -91,9 +84,7 @@ class SRGAN(GANSuperResolver):
         pixel = mean_loss(self._gan_losses.pixel, self.pixel_weight, hr, sr)
         perceptual = mean_loss(self._gan_losses.perceptual, self.perceptual_weight, hr, sr)
         adversarial = generator_adversarial_loss(fake_scores)
-        total = (
-            self.pixel_weight * pixel
-            + self.perceptual_weight * perceptual
-            + self.adversarial_weight * adversarial
+        total = weighted_sum(
+            (self.pixel_weight, pixel), (self.perceptual_weight, perceptual), (self.adversarial_weight, adversarial)
         )
         return {"g_loss": total, "g_pixel": pixel, "g_perceptual": perceptual, "g_adversarial": adversarial}

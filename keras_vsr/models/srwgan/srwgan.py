@@ -2,7 +2,7 @@ from keras import ops
 
 from keras_vsr.losses import HyperpixelContentLoss, MSELoss
 from keras_vsr.losses.adversarial import wasserstein_critic_loss, wasserstein_generator_loss
-from keras_vsr.models.gan.gan_super_resolver import GANSuperResolver, loss_weights, mean_loss
+from keras_vsr.models.gan.gan_super_resolver import GANSuperResolver, loss_weights, mean_loss, weighted_sum
 from keras_vsr.models.srwgan.srwgan_critic import SRWGANCritic
 from keras_vsr.trainers.gradients import gradient_penalty
 from keras_vsr.utils.serialization import register
@@ -35,29 +35,18 @@ class SRWGAN(GANSuperResolver):
 
     discriminator_cls = SRWGANCritic
     discriminator_name = "critic"
+    default_n_critic = 5
     discriminator_loss_names = ("c_loss", "c_wasserstein", "c_gp")
     generator_loss_names = ("g_loss", "g_mse", "g_content", "g_adversarial")
 
-    def compile(
-        self,
-        generator_optimizer="auto",
-        discriminator_optimizer="auto",
-        n_critic=5,
-        ema_momentum=None,
-        gp_weight=16.0,
-        content_loss="auto",
-        content_weight=4.0,
-        mse_weight=1.0,
-        adversarial_weight=1.0,
-        **kwargs,
+    def build_losses(
+        self, gp_weight=16.0, content_loss="auto", content_weight=4.0, mse_weight=1.0, adversarial_weight=1.0
     ):
-        """Configure SRWGAN training; defaults are the original project's.
+        """SRWGAN's loss options of `compile`; the defaults are the original
+        project's (`compile`'s other arguments: see
+        `GANSuperResolver.compile`; `n_critic` defaults to 5, WGAN-GP).
 
         Args:
-            generator_optimizer, discriminator_optimizer, ema_momentum,
-                **kwargs (`jit_compile`): see `GANSuperResolver.compile`.
-            n_critic: int, critic updates per generator update. Default 5
-                (WGAN-GP).
             gp_weight: float, gradient-penalty weight. Default 16.0.
             content_loss: a loss on (hr, sr) or `"auto"`:
                 `HyperpixelContentLoss(backbone="vgg16")` with the converted
@@ -79,7 +68,6 @@ class SRWGAN(GANSuperResolver):
             content_loss = HyperpixelContentLoss(backbone="vgg16")
         self._gan_losses.content = content_loss
         self._gan_losses.mse = MSELoss()
-        super().compile(generator_optimizer, discriminator_optimizer, n_critic, ema_momentum, **kwargs)
 
     def discriminator_terms(self, real_scores, fake_scores, hr, sr, critic_fn):
         penalty = gradient_penalty(critic_fn, hr, sr, self.seed_generator, gp_weight=1.0)
@@ -94,9 +82,7 @@ class SRWGAN(GANSuperResolver):
         mse = ops.mean(self._gan_losses.mse(hr, sr))
         content = mean_loss(self._gan_losses.content, self.content_weight, hr, sr)
         adversarial = wasserstein_generator_loss(fake_scores)
-        total = (
-            self.adversarial_weight * adversarial
-            + self.mse_weight * mse
-            + self.content_weight * content
+        total = weighted_sum(
+            (self.adversarial_weight, adversarial), (self.mse_weight, mse), (self.content_weight, content)
         )
         return {"g_loss": total, "g_mse": mse, "g_content": content, "g_adversarial": adversarial}

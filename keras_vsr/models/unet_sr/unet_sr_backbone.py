@@ -58,9 +58,7 @@ class PadToMultiple(keras.layers.Layer):
         return (input_shape[0], up(input_shape[1]), up(input_shape[2]), input_shape[3])
 
     def get_config(self):
-        config = super().get_config()
-        config.update({"multiple": self.multiple})
-        return config
+        return {**super().get_config(), "multiple": self.multiple}
 
 
 @register

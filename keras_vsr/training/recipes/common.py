@@ -7,7 +7,7 @@ from keras_vsr.evaluation.data_root import data_path
 from keras_vsr.training import runs
 from keras_vsr.training.model_card import figures, markdown_table
 
-LOSSES = ("l1", "mse", "charbonnier")
+LOSSES = ("l1", "mse", "charbonnier")  # the keys of keras_vsr.losses.PIXEL_LOSSES
 
 LICENCES_SR = (
     "T91 and BSDS200 are distributed for research use; the photographs are from Debian wallpaper packages "
@@ -19,11 +19,11 @@ def add_loss_argument(parser, choices=LOSSES):
     parser.add_argument("--loss", choices=choices, default="l1", help="pixel loss (default l1)")
 
 
-def make_loss(name):
-    """The `keras_vsr.losses` pixel loss called `name` (one of `LOSSES`)."""
-    from keras_vsr.losses import CharbonnierLoss, L1Loss, MSELoss
-
-    return {"l1": L1Loss, "mse": MSELoss, "charbonnier": CharbonnierLoss}[name]()
+def backbone_from_args(backbone_cls, args):
+    """`backbone_cls` built from the parsed options named like its
+    constructor arguments (`backbone_cls.config_keys`); the arguments
+    without an option keep their defaults."""
+    return backbone_cls(**{key: value for key, value in vars(args).items() if key in backbone_cls.config_keys})
 
 
 def relative(paths):

@@ -28,8 +28,8 @@ from keras_vsr.training import runs
 from keras_vsr.training.recipes.common import (
     add_loss_argument,
     add_video_arguments,
+    backbone_from_args,
     describe_videos,
-    make_loss,
     relative,
     rounded,
     sr_table,
@@ -61,7 +61,7 @@ def add_arguments(parser, family):
     parser.add_argument("--stride", type=int, default=5)
     parser.add_argument("--block-size", type=int, default=8)
     parser.add_argument("--filters", type=int, nargs=2, default=[128, 150])
-    parser.add_argument("--kernel", type=int, default=4, help="preferred kernel of the first valid convolution")
+    parser.add_argument("--kernel", dest="kernel_size", type=int, default=4, help="preferred kernel of the first valid convolution")
     parser.add_argument("--image-residual", action="store_true")
     add_loss_argument(parser, choices=("l1", "mse"))
     runs.add_run_arguments(parser, steps=6000, steps_per_epoch=250, lr=5e-4, batch=4)
@@ -127,6 +127,7 @@ def geometry_text(backbone):
 
 def run(args):
     from keras_vsr.evaluation.sr import evaluate_frames
+    from keras_vsr.losses import get_pixel_loss
     from keras_vsr.models import Depth2SpaceBackbone, SuperResolver
     from keras_vsr.training.callbacks import SetValidation
 
@@ -134,18 +135,10 @@ def run(args):
     videos = training_videos(args, TRAIN_VIDEOS)
     held_out = {} if args.no_videos else held_out_clips(data_path(args, "clips", "video/clips"))
     run = runs.Run(args)
-    backbone = Depth2SpaceBackbone(
-        input_size=args.input_size,
-        target_size=args.target_size,
-        stride=args.stride,
-        block_size=args.block_size,
-        filters=tuple(args.filters),
-        kernel_size=args.kernel,
-        image_residual=args.image_residual,
-    )
+    backbone = backbone_from_args(Depth2SpaceBackbone, args)
     task = SuperResolver(backbone)
     optimizer, optimizer_text = runs.cosine_adam(args)
-    task.compile(optimizer=optimizer, loss=make_loss(args.loss), metrics=[])
+    task.compile(optimizer=optimizer, loss=get_pixel_loss(args.loss), metrics=[])
     dataset = video_frame_dataset(args, videos, images, hr_size=args.target_size, lr_size=args.input_size)
 
     def measure(frames):

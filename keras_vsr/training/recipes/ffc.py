@@ -17,7 +17,7 @@ from keras_vsr.evaluation.data_root import data_path, data_paths
 from keras_vsr.evaluation.report import format_report
 from keras_vsr.training import runs
 from keras_vsr.training.model_card import figures, markdown_table
-from keras_vsr.training.recipes.common import add_motion_arguments, measure_interpolation, relative
+from keras_vsr.training.recipes.common import add_motion_arguments, backbone_from_args, measure_interpolation, relative
 
 FAMILIES = {"ffc": "FFC VAE frame interpolator (Fast Fourier Convolutions), on frame triplets"}
 
@@ -32,8 +32,8 @@ def add_arguments(parser, family):
     )
     parser.add_argument("--channels", type=int, default=3, choices=(1, 3))
     parser.add_argument("--filters", type=int, default=16)
-    parser.add_argument("--levels", type=int, default=2)
-    parser.add_argument("--latent", type=int, default=8)
+    parser.add_argument("--levels", dest="num_levels", type=int, default=2)
+    parser.add_argument("--latent", dest="latent_channels", type=int, default=8)
     parser.add_argument("--global-ratio", type=float, default=0.5)
     add_motion_arguments(parser)
     parser.add_argument("--crop", type=int, default=64)
@@ -54,15 +54,7 @@ def run(args):
     bench = data_path(args, "bench", "video/bench/middlebury_others", required=False)
     grey = args.channels == 1
     run = runs.Run(args)
-    backbone = FFCInterpolatorBackbone(
-        channels=args.channels,
-        filters=args.filters,
-        num_levels=args.levels,
-        latent_channels=args.latent,
-        global_ratio=args.global_ratio,
-        seed=args.seed,
-        motion_compensation=args.motion_compensation,
-    )
+    backbone = backbone_from_args(FFCInterpolatorBackbone, args)
     task = FFCInterpolator(backbone, compile=False)
     optimizer, optimizer_text = runs.cosine_adam(args)
     task.compile(optimizer=optimizer, loss=MSSSIML1Loss(alpha=args.alpha), kl_weight=args.kl_weight, metrics=[])

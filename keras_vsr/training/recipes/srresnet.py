@@ -18,7 +18,6 @@ from keras_vsr.training.recipes.common import (
     LICENCES_SR,
     add_loss_argument,
     benchmark_validation,
-    make_loss,
     measure_benchmark,
     relative,
     sr_table,
@@ -51,6 +50,7 @@ def add_arguments(parser, family):
 
 def run(args):
     from keras_vsr.data import PairedPatchDataset
+    from keras_vsr.losses import get_pixel_loss
     from keras_vsr.models import SRResNetBackbone, SuperResolver
 
     data = data_paths(args, "data", "sr/train")
@@ -67,7 +67,7 @@ def run(args):
     )
     task = SuperResolver(backbone)
     optimizer, optimizer_text = runs.cosine_adam(args)
-    task.compile(optimizer=optimizer, loss=make_loss(args.loss))
+    task.compile(optimizer=optimizer, loss=get_pixel_loss(args.loss))
     dataset = PairedPatchDataset(data, scale=args.scale, patch_size=args.patch, **runs.dataset_options(args))
     run.fit(task, dataset, callbacks=benchmark_validation(task.upscale, bench, "Set5", args.scale, "val_set5_psnr"))
     run.save(backbone)

@@ -21,7 +21,6 @@ from keras_vsr.training.recipes.common import (
     add_video_arguments,
     benchmark_validation,
     describe_videos,
-    make_loss,
     measure_benchmark,
     relative,
     sr_table,
@@ -54,6 +53,7 @@ def add_arguments(parser, family):
 
 
 def run(args):
+    from keras_vsr.losses import get_pixel_loss
     from keras_vsr.models import SuperResolver, UNetSRBackbone
 
     images = data_paths(args, "data", "sr/train")
@@ -63,7 +63,7 @@ def run(args):
     backbone = UNetSRBackbone(filters=tuple(args.filters), convs_per_level=args.convs)
     task = SuperResolver(backbone)
     optimizer, optimizer_text = runs.cosine_adam(args)
-    task.compile(optimizer=optimizer, loss=make_loss(args.loss), metrics=[])
+    task.compile(optimizer=optimizer, loss=get_pixel_loss(args.loss), metrics=[])
     dataset = video_frame_dataset(args, videos, images, hr_size=args.patch, scales=args.scales, upsample_lr=True)
 
     def upscale(lr, scale):

@@ -266,7 +266,7 @@ def _interpolate_one(task, src, dst, args, progress):
     try:
         if _kind(src) == "gif":
             _, added = raise_gif_frame_rate(src, dst, task, **options)
-            return f"GIF, {added} frames added"
+            return f"GIF, {added} frame{'' if added == 1 else 's'} added"
         _, cuts = raise_video_frame_rate(src, dst, task, **options)
         return f"video, {args.factor}x the frame rate, {cuts} scene cut(s) held"
     except ImageReadError as e:
@@ -441,9 +441,20 @@ def build_parser():
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings as one line on stderr, like the errors."""
+    print(f"keras-vsr: warning: {message}", file=sys.stderr if file is None else file)
+
+
 def main(argv=None):
-    # JAX warns on every fork; the CLI forks only to exec ffmpeg or gifsicle.
-    warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning)
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        # JAX warns on every fork; the CLI forks only to exec ffmpeg or gifsicle.
+        warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called", category=RuntimeWarning)
+        return _main(argv)
+
+
+def _main(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

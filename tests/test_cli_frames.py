@@ -84,3 +84,15 @@ def test_colorize_refuses_an_upscaler(tmp_path, tiny_preset, capsys):
     Image.fromarray(np.zeros((8, 8), np.uint8)).save(grey)
     code, _, err = run(capsys, "colorize", grey, tmp_path / "c.png", "--preset", tiny_preset)
     assert code == 2 and "not to colorize" in err
+
+
+def test_warnings_are_one_line(tmp_path, presets, capsys):
+    src = small_gif(tmp_path / "in.gif")  # 100 ms frames: too short to split in 8 parts of >= 20 ms
+    code = main(["interpolate", str(src), str(tmp_path / "out.gif"), "--preset", str(presets / "ffc"), "--factor", "8"])
+    _, err = capsys.readouterr()
+    assert code == 0
+    assert [line for line in err.splitlines() if "in-between" in line] == [
+        f"keras-vsr: warning: {src}: 2 frame(s) shorter than 160 ms were kept without in-between frames "
+        "(GIF frames under 20 ms play slowly)."
+    ]
+    assert "UserWarning" not in err and "raise_gif_frame_rate" not in err

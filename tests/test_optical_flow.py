@@ -188,3 +188,22 @@ def test_bundled_motion_compensated_presets_follow_motion(preset):
     error = np.abs(out[1].astype(float).mean(-1, keepdims=True) - truth)[inner].mean()
     averaging = np.abs((frames[0].astype(float) + frames[1]) / 2 - np.repeat(truth, 3, -1))[inner].mean()
     assert error < 0.3 * averaging
+
+
+@pytest.mark.parametrize("size", [(1, 1), (1, 5), (2, 2), (16, 16)])
+def test_flow_takes_frames_down_to_one_pixel(size):
+    # With 5 levels a 16 px frame's coarsest level is 1 px; the derivatives
+    # there are 0, so the flow stays 0 and finite instead of failing.
+    rng = np.random.default_rng(0)
+    a = rng.random((1, *size, 1)).astype("float32")
+    flow = to_numpy(LucasKanadeFlow(levels=1 if size[0] < 16 else 5)([a, a]))
+    assert flow.shape == (1, *size, 2) and np.all(np.isfinite(flow))
+    np.testing.assert_allclose(flow, 0.0, atol=1e-6)
+
+
+def test_motion_compensated_preset_on_a_16_pixel_frame():
+    from keras_vsr.inference.tasks import load_task
+
+    task = load_task("conv_lstm_interpolator_f16_vimeo_grey_mc", "interpolate")
+    x = np.full((1, 16, 16, 1), 0.5, "float32")
+    np.testing.assert_allclose(task.predict_middle(x, x), x, atol=0.02)

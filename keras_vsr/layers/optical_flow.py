@@ -92,10 +92,16 @@ def _separable(images, taps):
 
 
 def _gradients(images):
-    """Central differences `(d/dx, d/dy)` of `(batch, h, w, 1)` (edges replicated)."""
-    x = ops.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
-    dx = 0.5 * (x[:, 1:-1, 2:] - x[:, 1:-1, :-2])
-    dy = 0.5 * (x[:, 2:, 1:-1] - x[:, :-2, 1:-1])
+    """Central differences `(d/dx, d/dy)` of `(batch, h, w, 1)`.
+
+    The derivative across the first and last row or column is 0 (what a
+    mirrored edge gives), so any size works, down to one pixel.
+    """
+    pad = ((0, 0), (1, 1), (1, 1), (0, 0))
+    x = ops.pad(images, pad)
+    inside = ops.pad(ops.ones_like(images), pad)  # 1 on the frame, 0 around it
+    dx = 0.5 * (x[:, 1:-1, 2:] - x[:, 1:-1, :-2]) * (inside[:, 1:-1, 2:] * inside[:, 1:-1, :-2])
+    dy = 0.5 * (x[:, 2:, 1:-1] - x[:, :-2, 1:-1]) * (inside[:, 2:, 1:-1] * inside[:, :-2, 1:-1])
     return dx, dy
 
 

@@ -178,3 +178,40 @@ def test_a_preset_of_another_kind_is_a_one_line_error(tmp_path, tiny_preset, cap
     assert main(["evaluate", "colorization", "--preset", str(tiny_preset), "--data", str(folder)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith(f"keras-vsr: error: cannot load preset '{tiny_preset}'")
+
+
+def test_evaluate_sr_damages_each_lr_before_both_upscalers(tmp_path):
+    from keras_vsr.data.degradations import parse_degradation
+
+    hr_only = sr_bench(tmp_path, 2) / "Set5" / "x2" / "HR"
+    seen = []
+    damage = parse_degradation("jpeg:30")
+
+    def degrade(lr, index):
+        seen.append(index)
+        return damage(lr, index)
+
+    result = evaluate_sr(lambda lr: imresize(lr, 2), hr_only, 2, degrade=degrade)
+    clean = evaluate_sr(lambda lr: imresize(lr, 2), hr_only, 2)
+    assert seen == [0, 1] and result["mean"]["psnr"] == result["mean"]["bicubic_psnr"]
+    assert result["mean"]["psnr"] < clean["mean"]["psnr"]
+
+
+def test_evaluate_sr_on_degraded_lr(tmp_path, tiny_preset, capsys):
+    folder = sr_bench(tmp_path, 4) / "Set5" / "x4"
+    argv = ["evaluate", "sr", "--preset", str(tiny_preset), "--data", str(folder)]
+    assert main(argv + ["--degrade", "jpeg:40", "gif:16:nodither"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    titles = [line for line in out if " on " in line]
+    assert [t.endswith(f"LR damaged by {s})") for t, s in zip(titles, ("jpeg:40", "gif:16:nodither"))] == [True] * 2
+    assert out[1].split() == ["image", "PSNR", "SSIM", "bic", "PSNR", "bic", "SSIM"]
+    assert [line.split()[0] for line in out[2:5]] == ["img0", "img1", "mean"]
+
+    assert main(argv) == 0
+    clean_mean = [line for line in capsys.readouterr().out.splitlines() if line.startswith("mean")][0]
+    jpeg_mean = [line for line in out if line.startswith("mean")][0]
+    assert clean_mean != jpeg_mean  # the damage changes both the model's and bicubic's figures
+
+    assert main(argv + ["--degrade", "jpeg:abc"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("keras-vsr: error: Bad degradation 'jpeg:abc'")

@@ -1,3 +1,17 @@
+from keras_vsr.data.degradations import (
+    Compose,
+    GaussianNoise,
+    GIFPalette,
+    JPEGCompression,
+    PoissonNoise,
+    RandomBlur,
+    RandomResize,
+    RealESRGANDegradation,
+    SincFilter,
+    degradation_from_config,
+    degradation_to_config,
+    parse_degradation,
+)
 from keras_vsr.data.patch_dataset import PairedPatchDataset
 from keras_vsr.data.interpolation import TripletDataset
 from keras_vsr.data.sequences import (

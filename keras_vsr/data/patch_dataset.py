@@ -1,5 +1,6 @@
 import numpy as np
 
+from keras_vsr.data.degradations import Degradation, degradation_to_config
 from keras_vsr.data.sampling import RandomBatchDataset, area_weights, random_crop, random_flips
 from keras_vsr.io.images import find_images, load_image
 from keras_vsr.utils.checks import positive_int
@@ -18,6 +19,12 @@ class PairedPatchDataset(RandomBatchDataset):
     equally likely), then downscaled with MATLAB-compatible antialiased
     bicubic (the LR protocol of Set5/DIV2K).
 
+    With a `degradation` (see `keras_vsr.data.degradations`), the LR is
+    damaged with draws from the dataset's random generator: a degradation
+    that downscales itself (`RealESRGANDegradation`, whose `scale` must be
+    the dataset's) makes the LR from the HR crop; any other is applied to
+    the bicubic LR. `degradation_config` holds its config (None without).
+
     Args:
         roots: list of folders (searched recursively; DIV2K `*_HR` folders
             are picked out) or image files.
@@ -27,6 +34,8 @@ class PairedPatchDataset(RandomBatchDataset):
         steps_per_epoch: int, batches per epoch. Default 1000.
         augment: bool, flips and transposes. Default True.
         seed: int or None.
+        degradation: optional `keras_vsr.data.degradations.Degradation`.
+            Default None: clean bicubic LR.
         min_size: images smaller than the HR patch are skipped.
     """
 
@@ -39,6 +48,7 @@ class PairedPatchDataset(RandomBatchDataset):
         steps_per_epoch=1000,
         augment=True,
         seed=None,
+        degradation=None,
         **kwargs,
     ):
         super().__init__(batch_size, steps_per_epoch, seed, **kwargs)
@@ -49,6 +59,16 @@ class PairedPatchDataset(RandomBatchDataset):
         self.patch_size = positive_int(patch_size, "patch_size")
         self.hr_size = self.patch_size * self.scale
         self.augment = augment
+        self.degradation = degradation
+        self.degradation_config = None
+        if degradation is not None:
+            if not isinstance(degradation, Degradation):
+                raise ValueError(f"`degradation` must be a Degradation. Received: degradation={degradation!r}")
+            if degradation.downscales and getattr(degradation, "scale", self.scale) != self.scale:
+                raise ValueError(
+                    f"`degradation` downscales by {degradation.scale}, the dataset by {self.scale}."
+                )
+            self.degradation_config = degradation_to_config(degradation)
         self.images = []
         for path in self.files:
             image = load_image(path, mode="RGB")
@@ -72,6 +92,12 @@ class PairedPatchDataset(RandomBatchDataset):
         lr = resize_batch(hr, (self.patch_size, self.patch_size))
         return quantize(lr)  # like an 8-bit LR image file
 
+    def degrade(self, hr):
+        """The LR of a batch of HR crops made by the dataset's degradation."""
+        if self.degradation.downscales:
+            return np.stack([self.degradation(crop, self.rng) for crop in hr])
+        return quantize(np.stack([self.degradation(lr, self.rng) for lr in self.downscale(hr)]))
+
     def draw_batch(self):
         hr = np.stack([self.sample_hr() for _ in range(self.batch_size)])
-        return self.downscale(hr), hr
+        return (self.downscale(hr) if self.degradation is None else self.degrade(hr)), hr

@@ -1,6 +1,6 @@
 """`keras-vsr evaluate KIND`: a preset's figures beside its baseline.
 
-    keras-vsr evaluate sr [--preset NAME] [--scale S] [--data DIR ...] [--lr DIR] [--lpips]
+    keras-vsr evaluate sr [--preset NAME] [--scale S] [--data DIR ...] [--lr DIR] [--lpips] [--degrade SPEC ...]
     keras-vsr evaluate interpolation [--preset NAME] [--data DIR] [--grey] [--json FILE]
     keras-vsr evaluate colorization [--preset NAME] [--data DIR]
 
@@ -31,11 +31,14 @@ def _load(args, purpose, default=None):
 
 
 def run_sr(args):
-    """Y-PSNR / SSIM (and LPIPS) of an SR preset on each `--data` folder, beside bicubic."""
+    """Y-PSNR / SSIM (and LPIPS) of an SR preset on each `--data` folder, beside
+    bicubic; with `--degrade`, one table per spec on LR images so damaged."""
+    from keras_vsr.data.degradations import parse_degradation
     from keras_vsr.evaluation.report import format_report
     from keras_vsr.evaluation.sr import evaluate_sr
     from keras_vsr.inference import DEFAULT_PRESET
 
+    damages = [parse_degradation(spec) for spec in args.degrade] if args.degrade else [None]
     folders = [existing_folder(d, "data") for d in args.data or ()]
     bench = None if folders else data_path(args, "data", "sr/bench")
     preset, task = _load(args, "upscale", DEFAULT_PRESET)
@@ -44,9 +47,11 @@ def run_sr(args):
         raise ValueError(f"preset '{preset}' makes any output size; pass --scale (e.g. --scale 4)")
     upscale = task.upscale if scale == task.scale else (lambda lr: task.upscale(lr, scale=scale))
     for folder in folders or [existing_folder(bench / name / f"x{scale}", "data") for name in SR_SETS]:
-        result = evaluate_sr(upscale, folder, scale, lr_dir=args.lr, lpips=args.lpips)
-        print(format_report(f"{preset} x{scale} on {folder} (Y channel, crop {scale})", result))
-        print()
+        for damage in damages:
+            result = evaluate_sr(upscale, folder, scale, lr_dir=args.lr, lpips=args.lpips, degrade=damage)
+            inputs = f", LR damaged by {damage.spec}" if damage else ""
+            print(format_report(f"{preset} x{scale} on {folder} (Y channel, crop {scale}{inputs})", result))
+            print()
 
 
 def run_interpolation(args):
@@ -102,6 +107,11 @@ def add_evaluate_parser(subparsers):
     )
     sr.add_argument("--lr", default=None, help="LR folder when --data is a folder of HR images only")
     sr.add_argument("--lpips", action="store_true", help="also LPIPS (VGG) on RGB; needs the converted VGG16 weights")
+    sr.add_argument(
+        "--degrade", nargs="+", default=None, metavar="SPEC",
+        help="measure on LR images damaged (fixed seed) by each SPEC: jpeg:Q, gif:COLOURS, "
+        "gif:COLOURS:nodither or realesrgan:SEED; one table per SPEC",
+    )
     sr.set_defaults(run=run_sr)
 
     it = kinds.add_parser("interpolation", help="PSNR/SSIM of the middle frame, beside frame averaging")

@@ -60,11 +60,12 @@ def _measure(name, hr, sr, bicubic, border, lpips=False):
     return row
 
 
-def evaluate_sr(upscale_fn, hr_dir, scale, lr_dir=None, progress=None, lpips=False):
+def evaluate_sr(upscale_fn, hr_dir, scale, lr_dir=None, progress=None, lpips=False, degrade=None):
     """Measure `upscale_fn` (uint8 LR -> uint8 SR) on HR/LR pairs.
 
     Missing LR images are made from HR with MATLAB bicubic downscaling (HR
-    cropped to a multiple of `scale` first).
+    cropped to a multiple of `scale` first). With `degrade`, each LR image
+    is damaged before both the model and bicubic upscale it.
 
     Args:
         upscale_fn: callable, uint8 `(h, w, 3)` -> uint8 `(h * scale, w * scale, 3)`.
@@ -74,6 +75,9 @@ def evaluate_sr(upscale_fn, hr_dir, scale, lr_dir=None, progress=None, lpips=Fal
         progress: optional callable wrapping an iterable (e.g. `tqdm`).
         lpips: bool, also LPIPS (VGG, v0.1; lower is closer) on RGB, which
             needs the converted VGG16/LPIPS weights. Default False.
+        degrade: optional callable `(lr, index) -> lr` on uint8 images,
+            such as `keras_vsr.data.degradations.parse_degradation("jpeg:40")`
+            (`index` is the image's place in the set). Default None.
 
     Returns:
         dict with `rows` (per image: `name`, `psnr`, `ssim`, `bicubic_psnr`,
@@ -82,7 +86,7 @@ def evaluate_sr(upscale_fn, hr_dir, scale, lr_dir=None, progress=None, lpips=Fal
     """
     rows = []
     pairs = find_pairs(hr_dir, lr_dir)
-    for name, hr_path, lr_path in progress(pairs) if progress else pairs:
+    for index, (name, hr_path, lr_path) in enumerate(progress(pairs) if progress else pairs):
         hr = load_image(hr_path, mode="RGB")
         if lr_path is None:
             h, w = (hr.shape[0] // scale) * scale, (hr.shape[1] // scale) * scale
@@ -92,6 +96,8 @@ def evaluate_sr(upscale_fn, hr_dir, scale, lr_dir=None, progress=None, lpips=Fal
             lr = load_image(lr_path, mode="RGB")
         if lr.shape[0] * scale != hr.shape[0] or lr.shape[1] * scale != hr.shape[1]:
             raise ValueError(f"{name}: LR {lr.shape[:2]} x{scale} does not give HR {hr.shape[:2]}")
+        if degrade is not None:
+            lr = degrade(lr, index)
         rows.append(_measure(name, hr, upscale_fn(lr), imresize(lr, scale), scale, lpips))
     return summarise(rows)
 

@@ -150,7 +150,7 @@ class AppHandlers:
             preset: a key of `self.presets`.
             scale: output scale, a whole number from 1 to the model's
                 scale; see `upscale_image`.
-            frame_rate: 1, 2 or 4: frames per source frame, the new ones
+            frame_rate: 1, 2, 4 or 8: frames per source frame, the new ones
                 made by `self.interpolator` before upscaling (durations are
                 shared, so the GIF keeps its speed).
             progress: Gradio's progress tracker (frames done).
@@ -185,7 +185,7 @@ class AppHandlers:
             path: the uploaded video.
             preset: a key of `self.presets`.
             scale: output scale, as for `upscale_image`.
-            frame_rate: 1, 2 or 4, as for `upscale_gif` (scene cuts are
+            frame_rate: 1, 2, 4 or 8, as for `upscale_gif` (scene cuts are
                 held, not blended).
             progress: Gradio's progress tracker (frames done).
 
@@ -353,8 +353,10 @@ def build_app(
         )
 
     def frame_rate_choice():
+        from keras_vsr.io.framerate import FACTORS
+
         return gr.Radio(
-            [("as is", 1), ("×2", 2), ("×4", 4)],
+            [("as is", 1)] + [(f"×{factor}", factor) for factor in FACTORS],
             value=1,
             label="Frame rate",
             info=f"New in-between frames from `{handlers.interpolator}` (scene cuts are never blended).",

@@ -312,3 +312,19 @@ def test_only_whole_or_any_scale_upscalers_are_offered(photo):
     assert not {n for n, p in names.items() if p.get("scale") in (1, 1.5, None)} & set(handlers.presets)
     _, download, _ = handlers.upscale_image(str(photo), "unet_sr_f32_frames291photos_any", 1.5)
     assert Image.open(download).size == (24, 18)
+
+
+def test_frame_rate_choices_are_the_pipelines_factors(with_interpolator, tiny_preset, tmp_path):
+    from keras_vsr.io.framerate import FACTORS
+
+    demo = build_app([tiny_preset], interpolator=with_interpolator.interpolator)
+    radios = [block for block in demo.blocks.values() if isinstance(block, gr.Radio) and block.label == "Frame rate"]
+    assert len(radios) == 2  # the GIF tab and the video tab
+    for radio in radios:
+        assert [value for _, value in radio.choices] == [1, *FACTORS]
+    video = tmp_path / "smooth.mp4"
+    imageio.mimwrite(video, [np.full((16, 24, 3), 100 + 5 * i, np.uint8) for i in range(3)],
+                     fps=10, macro_block_size=1, quality=9)
+    shown, _, message = with_interpolator.upscale_video(str(video), "tiny_x4", 2, frame_rate=8)
+    info = probe_video(shown, count_frames=True)
+    assert (info.frame_count, info.fps) == (24, 80.0) and "frame rate x8" in message

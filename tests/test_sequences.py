@@ -4,7 +4,8 @@ import pytest
 from tests.support import SHARED_DATA, needs_data
 from keras_vsr.data import FrameSequenceDataset, load_sequences, make_colorization_datasets, make_sequence_datasets
 from keras_vsr.data.sequences import split_sequence, window_length
-from keras_vsr.data.sources import find_sequence_sources, luma_uint8
+from keras_vsr.data.sources import find_sequence_sources
+from keras_vsr.utils.colour import luma_uint8
 
 
 def _tagged_sequences(lengths=(7, 10), size=(20, 24)):

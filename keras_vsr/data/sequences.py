@@ -17,7 +17,7 @@ import os
 import numpy as np
 
 from keras_vsr.data.sampling import RandomBatchDataset, area_weights, random_crop, random_flips
-from keras_vsr.data.sources import luma_uint8
+from keras_vsr.utils.colour import luma_uint8
 from keras_vsr.io.images import find_images, load_image
 from keras_vsr.utils.checks import open_fraction, positive_int, positive_ints
 from keras_vsr.utils.images import to_float

@@ -16,15 +16,10 @@ import numpy as np
 
 from keras_vsr.io.images import IMAGE_EXTENSIONS, load_image
 from keras_vsr.io.video import VIDEO_EXTENSIONS
-from keras_vsr.utils.colour import rgb_to_luma
+from keras_vsr.utils.colour import luma_uint8
 
 # Clips read as frame sequences: videos, and animated GIFs.
 CLIP_EXTENSIONS = VIDEO_EXTENSIONS + (".gif",)
-
-
-def luma_uint8(rgb):
-    """BT.601 luma (full range) of uint8 RGB `(..., 3)` as uint8 `(..., 1)`."""
-    return np.round(rgb_to_luma(rgb)).clip(0, 255).astype(np.uint8)
 
 
 def frame_layout(frame, grey):

@@ -12,7 +12,7 @@ import numpy as np
 from keras_vsr.io.images import find_images, load_image
 from keras_vsr.evaluation.report import summarise
 from keras_vsr.metrics import psnr, ssim
-from keras_vsr.utils.colour import rgb_to_luma
+from keras_vsr.utils.colour import luma_uint8
 
 
 def _is_grey(rgb):
@@ -45,7 +45,7 @@ def evaluate_colorization(task, folder, progress=None):
         if _is_grey(rgb):
             skipped.append(path.stem)
             continue
-        grey = np.round(rgb_to_luma(rgb)).clip(0, 255).astype(np.uint8)
+        grey = luma_uint8(rgb)
         row = {"name": path.stem}
         for prefix, keep_luma in (("", True), ("raw_", False)):
             out = task.colorize(grey[..., 0], keep_luma=keep_luma)

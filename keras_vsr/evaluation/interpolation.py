@@ -18,6 +18,7 @@ import numpy as np
 from keras_vsr.io.images import load_image
 from keras_vsr.evaluation.report import summarise
 from keras_vsr.metrics import psnr, ssim
+from keras_vsr.utils.images import from_float
 
 FIRST, SECOND, MIDDLE = "frame10", "frame11", "frame10i11"
 FRAME_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm")
@@ -85,7 +86,7 @@ def _to_uint8(prediction, shape, scene):
             f"predict_middle returned shape {prediction.shape} for scene '{scene}'; "
             f"expected (1, {shape[0]}, {shape[1]}, {shape[2]})."
         )
-    return np.round(np.clip(prediction.astype("float32"), 0.0, 1.0) * 255.0).astype(np.uint8)
+    return from_float(prediction, np.uint8)
 
 
 def frame_average(frame_a, frame_b):

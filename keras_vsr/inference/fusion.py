@@ -18,7 +18,7 @@ import numpy as np
 
 from keras_vsr.inference.tasks import build_task
 from keras_vsr.io.framerate import raise_frame_rate
-from keras_vsr.utils.colour import chroma, rgb_to_luma
+from keras_vsr.utils.colour import chroma, luma_uint8, rgb_to_luma
 from keras_vsr.utils.images import from_float, to_float
 
 
@@ -29,7 +29,7 @@ def _grey_frames(frames):
     for frame in frames:
         frame = np.asarray(frame)
         if frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[-1] == 3:
-            frame = from_float(rgb_to_luma(to_float(frame)), np.uint8)
+            frame = luma_uint8(frame)
         yield frame[:, :, None] if frame.ndim == 2 else frame
 
 

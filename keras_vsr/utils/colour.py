@@ -17,6 +17,11 @@ def rgb_to_luma(images):
     return (images @ LUMA_WEIGHTS)[..., None]
 
 
+def luma_uint8(rgb):
+    """BT.601 luma of uint8 RGB `(..., 3)`, rounded to uint8 `(..., 1)`."""
+    return np.round(rgb_to_luma(rgb)).clip(0, 255).astype(np.uint8)
+
+
 def to_grey(frames, what="frames"):
     """Float frames `(..., 1|3)` -> grey `(..., 1)`.
 

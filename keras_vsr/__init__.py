@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "SRBackbone": "keras_vsr.models",
     "SRResNetBackbone": "keras_vsr.models",
+    "CompactSRBackbone": "keras_vsr.models",
     "Depth2SpaceBackbone": "keras_vsr.models",
     "UNetSRBackbone": "keras_vsr.models",
     "SuperResolver": "keras_vsr.models",

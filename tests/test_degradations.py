@@ -13,6 +13,7 @@ from PIL import Image
 from tests.tiny_data import texture
 from keras_vsr.data import PairedPatchDataset
 from keras_vsr.data import degradations as dg
+from keras_vsr.utils.images import to_float
 
 
 def _image(size=48, seed=0):
@@ -131,6 +132,7 @@ def _all_degradations():
         dg.GIFPalette(),
         dg.Compose([dg.RandomBlur(), dg.GaussianNoise(), dg.JPEGCompression()]),
         dg.RealESRGANDegradation(scale=4, gif_probability=0.5),
+        dg.real_world_mix(),
     ]
 
 
@@ -160,6 +162,33 @@ def test_unknown_or_malformed_configs_are_refused_without_importing():
     with pytest.raises(ValueError, match="Bad config"):
         dg.degradation_from_config({"class_name": "JPEGCompression", "config": {"nope": 1}})
     assert "RealESRGANDegradation" in dg.DEGRADATIONS
+
+
+def test_one_of_draws_each_stage_with_its_probability():
+    image = _image(32)
+    mix = dg.OneOf([None, dg.JPEGCompression((50, 50)), dg.GIFPalette((16, 16), 0.0)], [0.5, 0.25, 0.25])
+    jpeg = dg.jpeg(image, 50)
+    kinds = []
+    for seed in range(400):
+        out = mix(image, _rng(seed))
+        if np.array_equal(out, to_float(image)):
+            kinds.append("clean")
+        elif np.array_equal(out, jpeg):
+            kinds.append("jpeg")
+        else:
+            assert len(np.unique(out.reshape(-1, 3), axis=0)) <= 16
+            kinds.append("gif")
+    counts = {k: kinds.count(k) / len(kinds) for k in ("clean", "jpeg", "gif")}
+    assert abs(counts["clean"] - 0.5) < 0.08 and abs(counts["jpeg"] - 0.25) < 0.08 and abs(counts["gif"] - 0.25) < 0.08
+
+
+def test_one_of_refuses_downscaling_stages_and_bad_probabilities():
+    with pytest.raises(ValueError, match="downscale"):
+        dg.OneOf([None, dg.RealESRGANDegradation(scale=4)])
+    with pytest.raises(ValueError, match="summing to 1"):
+        dg.OneOf([None, dg.JPEGCompression()], [0.5, 0.6])
+    with pytest.raises(ValueError, match="Degradation objects or None"):
+        dg.OneOf([])
 
 
 def test_bad_ranges_are_one_value_error():

@@ -14,7 +14,7 @@ from keras_vsr.cli import main
 from keras_vsr.training.recipes import get_recipe, recipes
 from keras_vsr.utils.weights import VGG16_WEIGHTS_FILE, default_weights_dir
 
-FAMILIES = ("srresnet", "unet-sr", "depth2space", "srgan", "srwgan", "conv-lstm", "grey2rgb", "ffc")
+FAMILIES = ("srresnet", "compact", "unet-sr", "depth2space", "srgan", "srwgan", "conv-lstm", "grey2rgb", "ffc")
 HAS_VGG16 = (default_weights_dir() / VGG16_WEIGHTS_FILE).is_file()
 RUN = ["--batch", "2", "--steps", "2", "--steps-per-epoch", "1", "--threads", "0"]
 
@@ -33,6 +33,10 @@ def _options(family, tmp_path, image_folder, tiny_preset):
         bench = sr_bench(tmp_path / "bench", 2)
         return ["--data", str(image_folder), "--bench", str(bench), "--scale", "2", "--filters", "8", "--blocks", "1",
                 "--no-batch-norm", "--image-residual", "--patch", "8"]
+    if family == "compact":
+        bench = sr_bench(tmp_path / "bench", 2)
+        return ["--data", str(image_folder), "--bench", str(bench), "--scale", "2", "--filters", "4", "--num-conv",
+                "1", "--activation", "relu", "--patch", "8"]
     if family == "unet-sr":
         bench = sr_bench(tmp_path / "bench", 2)
         return ["--data", str(image_folder), "--no-videos", "--bench", str(bench), "--filters", "4", "8",
@@ -123,6 +127,31 @@ def test_sr_card_states_the_figures_beside_bicubic(tmp_path, image_folder, capsy
     assert main(argv) == 0, capsys.readouterr().err
     assert json.loads((preset / "metadata.json").read_text())["metrics"]["Set5"] == set5
     assert len((tmp_path / "run" / "log.csv").read_text().splitlines()) == 3
+
+
+def test_init_and_real_world_degradation(tmp_path, image_folder, capsys):
+    bench = sr_bench(tmp_path / "bench", 2)
+    options = ["--data", str(image_folder), "--bench", str(bench), "--scale", "2", "--filters", "4", "--num-conv", "1",
+               "--patch", "8", *RUN]
+    assert main(["train", "compact", *options, "--run-dir", str(tmp_path / "a")]) == 0, capsys.readouterr().err
+    start = tmp_path / "a" / "preset"
+    argv = ["train", "compact", *options, "--steps", "1", "--init", str(start), "--degrade", "realworld",
+            "--run-dir", str(tmp_path / "b")]
+    assert main(argv) == 0, capsys.readouterr().err
+    metadata = json.loads((tmp_path / "b" / "preset" / "metadata.json").read_text())
+    from keras_vsr.data.degradations import degradation_from_config, degradation_to_config, real_world_mix
+
+    assert metadata["degradation"] == degradation_to_config(real_world_mix())
+    assert degradation_from_config(metadata["degradation"]).get_config() == real_world_mix().get_config()
+    assert metadata["training"]["initial weights"] == str(start)
+    assert "real-world LR damage" in (tmp_path / "b" / "preset" / "README.md").read_text()
+
+    # Options that describe another network than the --init preset: one line, nothing trained.
+    wrong = ["train", "compact", *options, "--num-conv", "2", "--init", str(start), "--run-dir", str(tmp_path / "c")]
+    assert main(wrong) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--init" in err and "num_conv" in err
+    assert not (tmp_path / "c" / "preset").exists()
 
 
 def test_compare_losses_trains_once_per_loss_beside_the_baseline(tmp_path, image_folder, capsys):

@@ -14,7 +14,8 @@ ranges; calling it as `degradation(image, rng)` draws its parameters from
 - `JPEGCompression`: Pillow's real JPEG encoder at a random quality;
 - `GIFPalette`: palette quantisation (median cut) with or without
   Floyd-Steinberg dithering, as a GIF encoder does;
-- `Compose`: stages in order;
+- `Compose`: stages in order; `OneOf`: one stage drawn at random (or none);
+- `real_world_mix()`: the mixture keras-vsr's real-world presets train on;
 - `RealESRGANDegradation`: the second-order pipeline of Real-ESRGAN (Wang
   et al. 2021) with its published ranges, HR in, LR out.
 
@@ -476,10 +477,58 @@ class RealESRGANDegradation(Degradation):
                 "final_sinc_probability": self.final_sinc_probability}
 
 
+class OneOf(Degradation):
+    """One of `degradations`, drawn with `probabilities` (default: even
+    odds); `None` in the list leaves the image as it is (clean samples in
+    a mixture). Stages that downscale cannot be mixed in."""
+
+    def __init__(self, degradations, probabilities=None):
+        self.degradations = list(degradations)
+        if not self.degradations or not all(d is None or isinstance(d, Degradation) for d in self.degradations):
+            raise ValueError(f"`degradations` must be Degradation objects or None. Received: {degradations!r}")
+        if any(d is not None and d.downscales for d in self.degradations):
+            raise ValueError("`OneOf` cannot mix degradations that downscale")
+        count = len(self.degradations)
+        self.probabilities = _probabilities(
+            [1.0 / count] * count if probabilities is None else probabilities, count, "probabilities"
+        )
+
+    def apply(self, image, rng):
+        choice = self.degradations[rng.choice(len(self.degradations), p=self.probabilities)]
+        return image if choice is None else choice.apply(image, rng)
+
+    def get_config(self):
+        return {
+            "degradations": [None if d is None else degradation_to_config(d) for d in self.degradations],
+            "probabilities": list(self.probabilities),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        stages = [None if c is None else degradation_from_config(c) for c in config["degradations"]]
+        return cls(stages, config.get("probabilities"))
+
+
+def real_world_mix():
+    """The LR damage of keras-vsr's real-world presets, applied to the
+    bicubic LR: clean 20%, JPEG at quality 30-95 30%, GIF palette of 16-256
+    colours (dithered half the time) 30%, Gaussian noise (sigma 1-10 of
+    255, colour or grey) then JPEG at quality 40-95 20%."""
+    return OneOf(
+        [
+            None,
+            JPEGCompression((30, 95)),
+            GIFPalette((16, 256), 0.5),
+            Compose([GaussianNoise((1.0, 10.0)), JPEGCompression((40, 95))]),
+        ],
+        [0.2, 0.3, 0.3, 0.2],
+    )
+
+
 DEGRADATIONS = {
     cls.__name__: cls
     for cls in (RandomBlur, SincFilter, RandomResize, GaussianNoise, PoissonNoise, JPEGCompression, GIFPalette,
-                Compose, RealESRGANDegradation)
+                Compose, OneOf, RealESRGANDegradation)
 }
 
 

@@ -1,8 +1,15 @@
-"""SRResNet family: PSNR-oriented training on a folder of images.
+"""SRResNet and Compact families: PSNR-oriented training on a folder of images.
 
     keras-vsr train srresnet --data-root ../shared/data --scale 4 --filters 48 --blocks 8 \\
         --no-batch-norm --image-residual --steps 18000 \\
         --run-dir runs/srresnet_x4 --preset-dir keras_vsr/presets/bundled/NAME
+    keras-vsr train compact --data-root ../shared/data --num-conv 7 --filters 32 --activation relu \\
+        --run-dir runs/compact_x4
+
+`--init PRESET` starts from a preset's weights (same family and scale);
+`--degrade realworld` damages the LR with `keras_vsr.data.degradations.
+real_world_mix()` (JPEG, GIF palettes, noise, some clean) instead of clean
+bicubic, and the card and metadata keep its config.
 
 Training pairs: random HR crops with flips and 90-degree rotations of the
 images under `--data` (default `<data root>/sr/train`), LR made on the fly
@@ -23,7 +30,11 @@ from keras_vsr.training.recipes.common import (
     sr_table,
 )
 
-FAMILIES = {"srresnet": "SRResNet / EDSR-style residual network at a fixed scale, on images"}
+FAMILIES = {
+    "srresnet": "SRResNet / EDSR-style residual network at a fixed scale, on images",
+    "compact": "Compact VGG-style network (Real-ESRGAN SRVGGNetCompact) at a fixed scale, on images",
+}
+DEGRADATIONS = ("none", "realworld")
 
 # Published Y-PSNR of other models at the same scale, for the card.
 REFERENCES = {
@@ -39,36 +50,86 @@ def add_arguments(parser, family):
     )
     parser.add_argument("--scale", type=int, default=4)
     parser.add_argument("--filters", type=int, default=64)
-    parser.add_argument("--blocks", type=int, default=16)
-    parser.add_argument("--no-batch-norm", action="store_true")
-    parser.add_argument("--image-residual", action="store_true")
-    parser.add_argument("--kernel", type=int, default=3, help="head and tail kernel size")
+    if family == "compact":
+        parser.add_argument("--num-conv", type=int, default=16, help="body convolutions (default 16)")
+        parser.add_argument("--activation", choices=("prelu", "relu", "leaky_relu"), default="prelu")
+    else:
+        parser.add_argument("--blocks", type=int, default=16)
+        parser.add_argument("--no-batch-norm", action="store_true")
+        parser.add_argument("--image-residual", action="store_true")
+        parser.add_argument("--kernel", type=int, default=3, help="head and tail kernel size")
+    parser.add_argument("--init", default=None, help="preset whose weights training starts from (same architecture)")
+    parser.add_argument(
+        "--degrade", choices=DEGRADATIONS, default="none",
+        help="LR damage: none (clean bicubic) or realworld (JPEG / GIF palette / noise mixture)",
+    )
     parser.add_argument("--patch", type=int, default=24, help="LR patch size")
     add_loss_argument(parser)
     runs.add_run_arguments(parser, steps=18000, steps_per_epoch=1000, lr=5e-4, batch=16, threads=0)
 
 
+def build_backbone(args):
+    """The backbone the options describe, with the weights of `--init`."""
+    from keras_vsr.models import CompactSRBackbone, SRBackbone, SRResNetBackbone
+
+    if args.family == "compact":
+        backbone = CompactSRBackbone(
+            scale=args.scale, num_conv=args.num_conv, filters=args.filters, activation=args.activation
+        )
+    else:
+        backbone = SRResNetBackbone(
+            scale=args.scale,
+            num_blocks=args.blocks,
+            filters=args.filters,
+            use_batch_norm=not args.no_batch_norm,
+            head_kernel_size=args.kernel,
+            tail_kernel_size=args.kernel,
+            image_residual=args.image_residual,
+        )
+    if args.init:
+        start = SRBackbone.from_preset(args.init)
+        expected = {key: getattr(backbone, key) for key in backbone.config_keys}
+        found = {key: getattr(start, key, None) for key in backbone.config_keys}
+        if type(start) is not type(backbone) or found != expected:
+            raise ValueError(
+                f"--init {args.init} is a {type(start).__name__} {found}, "
+                f"not the {type(backbone).__name__} {expected} the options describe"
+            )
+        backbone.set_weights(start.get_weights())
+    return backbone
+
+
+def describe_backbone(args):
+    if args.family == "compact":
+        return f"CompactSRBackbone x{args.scale}, {args.num_conv} convolutions, {args.filters} filters, {args.activation}"
+    return f"SRResNetBackbone x{args.scale}, {args.blocks} blocks, {args.filters} filters"
+
+
+def build_degradation(name):
+    from keras_vsr.data.degradations import real_world_mix
+
+    return real_world_mix() if name == "realworld" else None
+
+
 def run(args):
     from keras_vsr.data import PairedPatchDataset
     from keras_vsr.losses import get_pixel_loss
-    from keras_vsr.models import SRResNetBackbone, SuperResolver
+    from keras_vsr.models import SuperResolver
 
     data = data_paths(args, "data", "sr/train")
     bench = data_path(args, "bench", "sr/bench", required=False)
     run = runs.Run(args)
-    backbone = SRResNetBackbone(
-        scale=args.scale,
-        num_blocks=args.blocks,
-        filters=args.filters,
-        use_batch_norm=not args.no_batch_norm,
-        head_kernel_size=args.kernel,
-        tail_kernel_size=args.kernel,
-        image_residual=args.image_residual,
-    )
+    backbone = build_backbone(args)
     task = SuperResolver(backbone)
     optimizer, optimizer_text = runs.cosine_adam(args)
     task.compile(optimizer=optimizer, loss=get_pixel_loss(args.loss))
-    dataset = PairedPatchDataset(data, scale=args.scale, patch_size=args.patch, **runs.dataset_options(args))
+    dataset = PairedPatchDataset(
+        data,
+        scale=args.scale,
+        patch_size=args.patch,
+        degradation=build_degradation(args.degrade),
+        **runs.dataset_options(args),
+    )
     run.fit(task, dataset, callbacks=benchmark_validation(task.upscale, bench, "Set5", args.scale, "val_set5_psnr"))
     run.save(backbone)
 
@@ -80,11 +141,22 @@ def run(args):
     )
     run.write_card(
         backbone,
-        {"data": relative(data), "lr_patch": args.patch, "hr_patch": args.patch * args.scale, "loss": args.loss},
+        {
+            "data": relative(data),
+            "lr_patch": args.patch,
+            "hr_patch": args.patch * args.scale,
+            "loss": args.loss,
+            "initial weights": args.init or "random",
+            "degradation": (
+                "keras_vsr.data.degradations.real_world_mix() on the bicubic LR (config in metadata.json)"
+                if args.degrade == "realworld"
+                else "none (clean bicubic LR)"
+            ),
+        },
         optimizer_text,
         description=(
-            f"SRResNetBackbone x{args.scale}, {args.blocks} blocks, {args.filters} filters, PSNR-oriented "
-            f"({args.loss.upper()}), trained on {describe_data(data)}."
+            f"{describe_backbone(args)}, PSNR-oriented ({args.loss.upper()}), trained on {describe_data(data)}"
+            + (" with real-world LR damage (JPEG, GIF palettes, noise)." if args.degrade == "realworld" else ".")
         ),
         tags=("super-resolution", "image-to-image"),
         usage=(
@@ -104,5 +176,5 @@ def run(args):
         ),
         licences=LICENCES_SR,
         metrics=metrics,
-        metadata={"scale": args.scale},
+        metadata={"scale": args.scale, "degradation": dataset.degradation_config},
     )

@@ -1,0 +1,5 @@
+from keras_vsr.models.compact_sr.compact_sr_backbone import CompactSRBackbone
+from keras_vsr.models.compact_sr.compact_sr_presets import backbone_presets
+from keras_vsr.presets.registry import register_presets
+
+register_presets(backbone_presets, CompactSRBackbone)

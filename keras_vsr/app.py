@@ -34,6 +34,7 @@ except ImportError as e:  # pragma: no cover - depends on the installation
 
 from keras_vsr.inference import DEFAULT_PRESET, load_super_resolver
 from keras_vsr.inference.tasks import DEFAULT_INTERPOLATOR_PRESET, load_task
+from keras_vsr.utils.precision import check_precision
 from keras_vsr.io import ImageReadError, load_image, save_image_atomic
 from keras_vsr.models import list_presets
 from keras_vsr.presets import check_preset
@@ -79,12 +80,15 @@ class AppHandlers:
         interpolator: frame-interpolation preset used to raise the frame
             rate of GIFs and videos, or None to offer no frame-rate choice.
             Default `DEFAULT_INTERPOLATOR_PRESET` when it is installed.
+        precision: "float32" (default), "bfloat16" or "float16", the compute
+            type the models are built with (a ValueError for anything else).
 
     Results go to `self.workdir`, a new temporary folder deleted when this
     object is garbage collected or Python exits.
     """
 
-    def __init__(self, presets=None, max_pixels=DEFAULT_MAX_PIXELS, max_frames=DEFAULT_MAX_FRAMES, interpolator="auto"):
+    def __init__(self, presets=None, max_pixels=DEFAULT_MAX_PIXELS, max_frames=DEFAULT_MAX_FRAMES, interpolator="auto",
+                 precision="float32"):
         if max_pixels is None or max_pixels <= 0:
             raise ValueError(f"max_pixels must be a positive number of pixels. Received: {max_pixels!r}")
         if max_frames is None or max_frames <= 0:
@@ -96,6 +100,7 @@ class AppHandlers:
             installed = {p["name"] for p in list_presets()}
             interpolator = DEFAULT_INTERPOLATOR_PRESET if DEFAULT_INTERPOLATOR_PRESET in installed else None
         self.interpolator = interpolator
+        self.precision = check_precision(precision)
         self.workdir = Path(tempfile.mkdtemp(prefix="keras-vsr-app-"))
         weakref.finalize(self, shutil.rmtree, self.workdir, ignore_errors=True)
 
@@ -250,7 +255,7 @@ class AppHandlers:
         if self.interpolator is None:
             raise RequestError("No frame-interpolation preset is installed, so the frame rate cannot be raised.")
         try:
-            interpolator = load_task(self.interpolator, "interpolate")
+            interpolator = load_task(self.interpolator, "interpolate", self.precision)
         except (ValueError, OSError) as e:
             raise gr.Error(f"Cannot load the interpolator {self.interpolator!r}: {e}") from e
         raise_rate = raise_gif_frame_rate if dst.suffix == ".gif" else raise_video_frame_rate
@@ -266,7 +271,7 @@ class AppHandlers:
     def _model(self, preset):
         identifier = self._identifier(preset)
         try:
-            return load_super_resolver(identifier)
+            return load_super_resolver(identifier, self.precision)
         except (ValueError, OSError) as e:
             raise gr.Error(f"Cannot load preset {preset!r}: {_without_folder(str(e), identifier)}") from e
 
@@ -285,17 +290,22 @@ class AppHandlers:
         """Refuse anything but a GIF within the pixel and frame limits (`name` for messages)."""
         from PIL import Image, UnidentifiedImageError
 
+        from keras_vsr.io.gif import read_gif_info
+
         try:
             with Image.open(path) as img:
-                kind, (width, height) = img.format, img.size
-                frames = getattr(img, "n_frames", 1)
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-            raise RequestError(f"{name}: not a readable GIF ({type(e).__name__}).") from e
-        if kind != "GIF":
+                kind = img.format
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            kind = None  # read_gif_info below names the problem
+        if kind not in (None, "GIF"):
             raise RequestError(f"{name} is a {kind} image, not a GIF; use the Image tab.")
-        self._check_pixels(name, width, height)
-        if frames > self.max_frames:
-            raise RequestError(f"{name} has {frames} frames; the limit is {self.max_frames}.")
+        try:
+            info = read_gif_info(path, max_pixels=None)
+        except ImageReadError as e:
+            raise RequestError(_without_folder(str(e), path)) from e
+        self._check_pixels(name, *info.size)
+        if info.frame_count > self.max_frames:
+            raise RequestError(f"{name} has {info.frame_count} frames; the limit is {self.max_frames}.")
 
     def _check_pixels(self, name, width, height):
         if width * height > self.max_pixels:
@@ -315,7 +325,7 @@ class AppHandlers:
 
 def build_app(
     presets=None, max_pixels=DEFAULT_MAX_PIXELS, max_frames=DEFAULT_MAX_FRAMES, max_queue=DEFAULT_MAX_QUEUE,
-    interpolator="auto",
+    interpolator="auto", precision="float32",
 ):
     """Build the web app without starting it.
 
@@ -327,6 +337,8 @@ def build_app(
         max_queue: most requests waiting for the model at once.
         interpolator: frame-interpolation preset offered to raise the frame
             rate of GIFs and videos, None for none; see `AppHandlers`.
+        precision: "float32", "bfloat16" or "float16", the compute type of
+            every model the app runs (`keras_vsr.utils.precision`).
 
     Returns:
         A queued `gr.Blocks`; start it with `.launch(...)`, ideally with a
@@ -336,7 +348,9 @@ def build_app(
         ValueError: for an invalid preset folder, two presets with the same
             name, or when there is no super-resolution preset at all.
     """
-    handlers = AppHandlers(presets, max_pixels=max_pixels, max_frames=max_frames, interpolator=interpolator)
+    handlers = AppHandlers(
+        presets, max_pixels=max_pixels, max_frames=max_frames, interpolator=interpolator, precision=precision
+    )
     keys = list(handlers.presets)
     default = handlers.default_preset
     default_scale = handlers.scales[default]
@@ -379,13 +393,13 @@ def build_app(
         with gr.Tab("Image"):
             with gr.Row():
                 with gr.Column():
-                    image_in = gr.Image(
+                    image_in = _unopened_upload(gr.Image(
                         type="filepath",
                         image_mode=None,
                         sources=["upload", "clipboard"],
                         label="Image",
                         elem_id="image-input",
-                    )
+                    ))
                     image_scale = scale_slider(step=0.5)
                     image_button = gr.Button("Upscale image", variant="primary", elem_id="image-button")
                 with gr.Column():
@@ -397,9 +411,9 @@ def build_app(
         with gr.Tab("GIF"):
             with gr.Row():
                 with gr.Column():
-                    gif_in = gr.Image(
+                    gif_in = _unopened_upload(gr.Image(
                         type="filepath", image_mode=None, sources=["upload"], label="GIF", elem_id="gif-input"
-                    )
+                    ))
                     gif_scale = scale_slider(step=1)
                     gif_rate = frame_rate_choice()
                     gif_button = gr.Button("Upscale GIF", variant="primary", elem_id="gif-button")
@@ -461,6 +475,7 @@ def launch(
     max_file_size=DEFAULT_MAX_FILE_SIZE,
     max_queue=DEFAULT_MAX_QUEUE,
     block=True,
+    precision="float32",
 ):
     """Build the app and serve it at `http://host:port`.
 
@@ -468,7 +483,7 @@ def launch(
         host: address to listen on; the default serves this machine only.
         port: TCP port.
         share: also publish a temporary public gradio.live link.
-        presets, max_pixels, max_frames, max_queue: as in `build_app`.
+        presets, max_pixels, max_frames, max_queue, precision: as in `build_app`.
         max_file_size: largest upload, bytes as an int or a string such as
             "20mb"; larger uploads are refused by the server.
         block: wait until the server is stopped (Ctrl+C). With False, return
@@ -478,7 +493,9 @@ def launch(
     Returns:
         The running `gr.Blocks` (its `local_url` is the page's address).
     """
-    demo = build_app(presets=presets, max_pixels=max_pixels, max_frames=max_frames, max_queue=max_queue)
+    demo = build_app(
+        presets=presets, max_pixels=max_pixels, max_frames=max_frames, max_queue=max_queue, precision=precision
+    )
     demo.launch(
         server_name=host,
         server_port=port,
@@ -561,6 +578,27 @@ def _frame_progress(progress, max_frames, name, desc="Upscaling"):
         return progress.tqdm(at_most(frames), total=total, desc=desc, unit="frames")
 
     return track
+
+
+def _unopened_upload(component):
+    """`component` (a `gr.Image`), made to hand its handler the uploaded
+    file's path unopened.
+
+    `gr.Image` opens every upload with PIL before the handler runs, so an
+    empty or damaged file fails there with Gradio's generic error. This way
+    the handler reads the file itself (`load_image`, the GIF checks) and
+    refuses it with the message the CLI gives: the file name and the reason.
+    (An instance attribute rather than a subclass: Gradio writes a `.pyi`
+    file beside the module of every component class defined.)
+    """
+    default = component.preprocess
+
+    def preprocess(payload):
+        path = getattr(payload, "path", None)
+        return str(path) if path else default(payload)
+
+    component.preprocess = preprocess
+    return component
 
 
 def _enlarge(image, size):

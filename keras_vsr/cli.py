@@ -1,12 +1,15 @@
 """The `keras-vsr` command line.
 
     keras-vsr upscale INPUT OUTPUT [--preset NAME] [--scale S | --size WxH]
-    keras-vsr interpolate INPUT OUTPUT [--preset NAME] [--factor 2|4|8]
-    keras-vsr colorize INPUT OUTPUT [--preset NAME]
+    keras-vsr interpolate INPUT OUTPUT [--preset NAME] [--factor N]   # 2|4|8, any N >= 2 for RIFE
+    keras-vsr colorize INPUT OUTPUT [--preset NAME] [--key-frames DIR_OR_VIDEO --key-every K]
     keras-vsr presets [--json]
+    keras-vsr convert SRC DST [--name NAME] [--overwrite]   # a PyTorch checkpoint -> a preset folder
     keras-vsr train FAMILY [--data-root DIR] --run-dir DIR [options]
     keras-vsr evaluate sr|interpolation|colorization [--preset NAME] [--data DIR]
     keras-vsr app [--port 7860] [--preset NAME ...]
+    keras-vsr slurm-env torch|jax|tensorflow   # engine settings inside a SLURM job step
+    keras-vsr export PRESET DST --format onnx|litert|openvino|saved_model [--input-size HxW]
 
 The global options `--backend B` and `-q`/`--quiet` go before or after
 the command. Exit status: 0 on success, 1 when processing failed, 2 for bad
@@ -23,6 +26,8 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+
+from keras_vsr.utils.precision import PRECISIONS
 
 BACKENDS = ("tensorflow", "torch", "jax")
 
@@ -192,12 +197,44 @@ def _parse_tile(value):
         raise argparse.ArgumentTypeError(f"--tile takes auto, none or a number of pixels. Received: {value}")
 
 
+@contextlib.contextmanager
+def _write_errors(dst):
+    """An `OSError` while making `dst` (a full disk, a file-size limit, a
+    read-only folder) as a one-line `CLIError` naming `dst` and the cause;
+    the atomic writers leave `dst` as it was."""
+    try:
+        yield
+    except OSError as e:
+        raise CLIError(f"{dst}: cannot write the result ({e.strerror or e})", code=1) from e
+
+
+def _check_frame_size(src, max_pixels):
+    """Refuse a GIF or video whose frames have more than `max_pixels` pixels,
+    read from its header before any model work (images are checked by
+    `load_image`)."""
+    from keras_vsr.io import ImageReadError, read_gif_info
+    from keras_vsr.io.video import probe_video
+
+    try:
+        if _kind(src) == "gif":
+            read_gif_info(src, max_pixels)
+        elif _kind(src) == "video" and max_pixels:
+            width, height = probe_video(src).size
+            if width * height > max_pixels:
+                raise CLIError(
+                    f"{src}: {width}x{height} = {width * height:,} pixels is above the limit of {max_pixels:,} pixels"
+                )
+    except ImageReadError as e:
+        raise CLIError(str(e)) from e
+
+
 def _run(args, verb, task, process_one, kinds=("image", "gif", "video")):
     """Process INPUT (a file or a folder) into OUTPUT with `process_one(src,
     dst, progress) -> description`, one line per file and a summary."""
     from tqdm import tqdm
 
     src, dst = Path(args.input), Path(args.output)
+    shard = _parse_shard_option(args.shard, src)
     if not src.exists():
         raise CLIError(f"{src}: no such file or folder")
     jobs = _jobs(src, dst)
@@ -207,6 +244,10 @@ def _run(args, verb, task, process_one, kinds=("image", "gif", "video")):
     jobs = [job for job in jobs if _kind(job[0]) in kinds]
     if not jobs:
         raise CLIError(f"no {' or '.join(kinds)} files in {src}")
+    if shard is not None:
+        jobs = _shard_jobs(jobs, shard, args.overwrite)
+        if not jobs:
+            return
     for job_src, job_dst in jobs:
         _check_output(job_src, job_dst, args.overwrite)
 
@@ -222,7 +263,9 @@ def _run(args, verb, task, process_one, kinds=("image", "gif", "video")):
         if src.is_dir():
             job_dst.parent.mkdir(parents=True, exist_ok=True)
         try:
-            what = process_one(task, job_src, job_dst, progress)
+            _check_frame_size(job_src, getattr(args, "max_pixels", None))
+            with _write_errors(job_dst):
+                what = process_one(task, job_src, job_dst, progress)
             print(f"{job_src} -> {job_dst} ({what})")
         except CLIError as e:
             if len(jobs) == 1:
@@ -240,11 +283,40 @@ def _run(args, verb, task, process_one, kinds=("image", "gif", "video")):
         raise CLIError(f"{failed} input(s) failed", code=1)
 
 
-def _load(preset, purpose):
+def _parse_shard_option(text, src):
+    """`--shard K/N` as `(K, N)`, or None without it."""
+    if text is None:
+        return None
+    from keras_vsr.utils.shards import parse_shard
+
+    try:
+        shard = parse_shard(text)
+    except ValueError as e:
+        raise CLIError(str(e)) from e
+    if src.exists() and not src.is_dir():
+        raise CLIError(f"--shard splits a folder of inputs; {src} is a file")
+    return shard
+
+
+def _shard_jobs(jobs, shard, overwrite):
+    """The jobs of shard `(K, N)` (by a hash of the input's name, see
+    `keras_vsr.utils.shards`) whose output is not there yet (all of them
+    with `overwrite`); says how many were done already. Outputs are written
+    atomically, so one that exists is complete."""
+    from keras_vsr.utils.shards import shard_of
+
+    index, count = shard
+    mine = [job for job in jobs if shard_of(job[0].name, count) == index]
+    todo = [job for job in mine if overwrite or not job[1].exists()]
+    print(f"shard {index}/{count}: {len(mine)} of {len(jobs)} inputs, {len(mine) - len(todo)} done before")
+    return todo
+
+
+def _load(preset, purpose, precision="float32"):
     from keras_vsr.inference.tasks import load_task
 
     try:
-        return load_task(preset, purpose)
+        return load_task(preset, purpose, precision)
     except (ValueError, FileNotFoundError) as e:
         raise CLIError(f"cannot load preset '{preset}': {e}") from e
 
@@ -254,14 +326,31 @@ def cmd_upscale(args):
         raise CLIError(f"--scale must be positive. Received: {args.scale}")
     if args.scale is not None and args.size is not None:
         raise CLIError("give --scale or --size, not both")
-    _run(args, "upscale", lambda: _load(args.preset, "upscale"),
+    _run(args, "upscale", lambda: _load_upscaler(args),
          lambda task, src, dst, progress: _upscale_one(task, src, dst, args, progress))
+
+
+def _load_upscaler(args):
+    """The preset's super-resolver, blended with `--blend PRESET:ALPHA`."""
+    if args.blend is None:
+        return _load(args.preset, "upscale", args.precision)
+    from keras_vsr.inference.blend import blend_presets, parse_blend
+
+    try:
+        other, alpha = parse_blend(args.blend)
+        return blend_presets(args.preset, other, alpha)
+    except (ValueError, FileNotFoundError) as e:
+        raise CLIError(f"--blend: {e}") from e
 
 
 def _interpolate_one(task, src, dst, args, progress):
     from keras_vsr.io import ImageReadError
-    from keras_vsr.io.framerate import raise_gif_frame_rate, raise_video_frame_rate
+    from keras_vsr.io.framerate import check_factor, raise_gif_frame_rate, raise_video_frame_rate
 
+    try:
+        check_factor(args.factor, task)
+    except ValueError as e:
+        raise CLIError(f"--factor: {e}") from e
     options = {"factor": args.factor, "scene_threshold": args.scene_threshold, "progress": progress}
     try:
         if _kind(src) == "gif":
@@ -274,7 +363,9 @@ def _interpolate_one(task, src, dst, args, progress):
 
 
 def cmd_interpolate(args):
-    _run(args, "interpolate", lambda: _load(args.preset, "interpolate"),
+    if args.factor < 2:
+        raise CLIError(f"--factor must be an integer >= 2. Received: {args.factor}")
+    _run(args, "interpolate", lambda: _load(args.preset, "interpolate", args.precision),
          lambda task, src, dst, progress: _interpolate_one(task, src, dst, args, progress),
          kinds=("gif", "video"))
 
@@ -293,7 +384,78 @@ def _colorize_one(task, src, dst, args, progress):
     return what
 
 
+def _fusion_task(args):
+    """The `SpatioTemporalFusion` of `colorize --key-frames` (frame rate kept)."""
+    from keras_vsr.inference import SpatioTemporalFusion
+
+    fusion = _load(args.fusion_preset, "fuse") if args.fusion_preset else None
+    return SpatioTemporalFusion(None, _load(args.preset, "colorize"), fusion=fusion)
+
+
+def _key_source(path, every):
+    """`(key frames, counter)`: every `every`-th frame of the RGB video or
+    folder of images `path` as `(index, frame)` pairs, read as needed, and a
+    list holding the number of frames read so far."""
+    from keras_vsr.inference.fusion import key_frames_every
+    from keras_vsr.io import find_images, iter_video_frames, load_image
+
+    path = Path(path)
+    if path.is_dir():
+        files = find_images(path)
+        if not files:
+            raise CLIError(f"--key-frames: no images in {path}")
+        frames = (load_image(f, mode="RGB") for f in files)
+    elif path.is_file() and _kind(path) == "video":
+        frames = iter_video_frames(path)
+    else:
+        raise CLIError(f"--key-frames: {path} is neither a folder of images nor a video")
+    read = [0]
+
+    def counted():
+        for frame in frames:
+            read[0] += 1
+            yield frame
+
+    return key_frames_every(counted(), every), read
+
+
+def _colorize_keyed(fusion, src, dst, args, progress):
+    """Colour the video `src` from the key frames of `--key-frames` into `dst`."""
+    from keras_vsr.io import ImageReadError, iter_video_frames, probe_video
+    from keras_vsr.io.video import check_video_paths, exact_fps, write_video_atomic
+
+    try:
+        src, dst = check_video_paths(src, dst, 18)
+        info = probe_video(src)
+        keys, read = _key_source(args.key_frames, args.key_every)
+        count = [0]
+
+        def grey():
+            for frame in iter_video_frames(src):
+                count[0] += 1
+                yield frame
+
+        frames = fusion.fuse_stream(grey(), key_frames=keys, factor=1)
+        write_video_atomic(progress(frames), dst, exact_fps(info.fps), src, info)
+    except (ValueError, ImageReadError) as e:
+        raise CLIError(f"{src}: {e}") from e
+    last_needed = (count[0] - 1) // args.key_every * args.key_every
+    if read[0] <= last_needed:
+        warnings.warn(
+            f"--key-frames {args.key_frames} has {read[0]} frames, fewer than the {last_needed + 1} that key frames "
+            f"every {args.key_every} of {count[0]} frames need: the frames after the last key frame were coloured "
+            "from it alone"
+        )
+    return f"video, {count[0]} frames, key frames every {args.key_every} from {args.key_frames}"
+
+
 def cmd_colorize(args):
+    if args.key_frames is not None:
+        if args.key_every < 1:
+            raise CLIError(f"--key-every must be >= 1. Received: {args.key_every}")
+        _run(args, "colorize", lambda: _fusion_task(args),
+             lambda task, src, dst, progress: _colorize_keyed(task, src, dst, args, progress), kinds=("video",))
+        return
     _run(args, "colorize", lambda: _load(args.preset, "colorize"),
          lambda task, src, dst, progress: _colorize_one(task, src, dst, args, progress))
 
@@ -312,9 +474,9 @@ def _table(rows, align):
 def cmd_presets(args):
     import json
 
-    from keras_vsr.models import list_presets
+    from keras_vsr.utils.catalogue import bundled_presets
 
-    presets = list_presets()
+    presets = bundled_presets()  # read from files: listing loads no ML framework
     if args.json:
         print(json.dumps(presets, indent=2))
         return
@@ -335,6 +497,20 @@ def cmd_presets(args):
     print("\n".join(_table(rows, "<<>>><")))
 
 
+def cmd_convert(args):
+    """A PyTorch checkpoint (file or hf://) -> a preset folder; a checkpoint
+    that does not read or convert is a one-line error, exit status 2, and
+    nothing is written."""
+    from keras_vsr.models.conversion import convert
+
+    try:
+        folder = convert(args.src, args.dst, name=args.name, overwrite=args.overwrite)
+    except ValueError as e:
+        raise CLIError(str(e)) from e
+    if not args.quiet:
+        print(f"wrote preset {folder}")
+
+
 def cmd_library(args):
     """`train` and `evaluate`: the library command the arguments chose
     (`args.run`); its ValueErrors (a missing data folder, a bad option, a
@@ -343,6 +519,36 @@ def cmd_library(args):
         args.run(args)
     except ValueError as e:
         raise CLIError(str(e)) from e
+
+
+def cmd_export(args):
+    """A preset's network as an ONNX / LiteRT / OpenVINO / SavedModel
+    artefact (`keras_vsr.inference.export.export_preset`); a bad argument,
+    or a network the format cannot hold, is a one-line error, exit status 2,
+    and nothing is written."""
+    from keras_vsr.inference.export import export_preset
+
+    try:
+        path = export_preset(args.preset, args.dst, format=args.format, input_size=args.input_size)
+    except ValueError as e:
+        raise CLIError(str(e)) from e
+    if not args.quiet:
+        print(f"wrote {args.format} {path}")
+
+
+def cmd_slurm_env(args):
+    """`export NAME=VALUE` lines (for `eval`) of the engine's settings
+    derived from SLURM's variables (`keras_vsr.training.distribute.slurm_settings`)."""
+    import shlex
+
+    from keras_vsr.training.distribute import slurm_settings
+
+    try:
+        settings = slurm_settings(args.engine, port=args.port)
+    except ValueError as e:
+        raise CLIError(str(e)) from e
+    for name, value in settings.items():
+        print(f"export {name}={shlex.quote(value)}")
 
 
 def cmd_app(args):
@@ -359,6 +565,7 @@ def cmd_app(args):
             max_pixels=given(args.max_pixels, app.DEFAULT_MAX_PIXELS),
             max_frames=given(args.max_frames, app.DEFAULT_MAX_FRAMES),
             max_file_size=given(args.max_file_size, app.DEFAULT_MAX_FILE_SIZE),
+            precision=args.precision,
         )
     except ValueError as e:
         raise CLIError(str(e)) from e
@@ -397,6 +604,11 @@ def build_parser():
     up.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
     up.add_argument("--tile", type=_parse_tile, default="auto", help="tile size in LR pixels, 'auto' (default) or 'none'")
     up.add_argument("--tile-overlap", type=int, default=24, help="LR pixels of context around each tile (default 24)")
+    up.add_argument("--precision", choices=PRECISIONS, default="float32",
+                    help="compute type; bfloat16 is faster where the CPU has it (default float32)")
+    up.add_argument("--blend", default=None, metavar="PRESET:ALPHA",
+                    help="use the weights (1 - ALPHA) * --preset + ALPHA * PRESET (same architecture), "
+                         "e.g. a PSNR preset blended with its GAN fine-tune")
     up.set_defaults(func=cmd_upscale)
 
     from keras_vsr.inference.tasks import DEFAULT_COLORIZER_PRESET, DEFAULT_INTERPOLATOR_PRESET
@@ -405,10 +617,15 @@ def build_parser():
     it.add_argument("input", help="a GIF or video file, or a folder of them")
     it.add_argument("output", help="the result file (.gif for a GIF, .mp4 for a video), or a folder")
     it.add_argument("--preset", default=DEFAULT_INTERPOLATOR_PRESET)
-    it.add_argument("--factor", type=int, choices=(2, 4, 8), default=2, help="frames per source frame (default 2)")
+    it.add_argument("--factor", type=int, default=2,
+                    help="frames per source frame: 2, 4 or 8, any integer >= 2 for time-conditioned models "
+                         "such as RIFE (default 2)")
     it.add_argument("--scene-threshold", type=float, default=0.1,
                     help="mean grey change (0-1) that counts as a scene cut, never interpolated across (default 0.1)")
+    it.add_argument("--max-pixels", type=int, default=None, help="refuse larger frames (default 40,000,000)")
     it.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    it.add_argument("--precision", choices=PRECISIONS, default="float32",
+                    help="compute type; bfloat16 is faster where the CPU has it (default float32)")
     it.set_defaults(func=cmd_interpolate)
 
     co = sub.add_parser("colorize", help="colourise grey images, GIFs or videos (colour input is read as grey)")
@@ -417,11 +634,33 @@ def build_parser():
     co.add_argument("--preset", default=DEFAULT_COLORIZER_PRESET)
     co.add_argument("--max-pixels", type=int, default=None, help="refuse larger images (default 40,000,000)")
     co.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+    co.add_argument(
+        "--key-frames", default=None, metavar="DIR_OR_VIDEO",
+        help="RGB frames of the same clip (a video, or a folder of one image per frame): every --key-every-th "
+        "is a key frame whose colours are carried along the motion (video INPUT only)",
+    )
+    co.add_argument("--key-every", type=int, default=8, help="key frame spacing in frames (default 8)")
+    co.add_argument(
+        "--fusion-preset", default=None,
+        help="ChromaFusion preset joining propagated and colourised chroma (default: propagation alone)",
+    )
     co.set_defaults(func=cmd_colorize)
+    for command in (up, it, co):
+        command.add_argument(
+            "--shard", metavar="K/N", default=None,
+            help="process shard K (0 <= K < N) of a folder split N ways; outputs already there are skipped",
+        )
 
     pr = sub.add_parser("presets", help="list the built-in presets")
     pr.add_argument("--json", action="store_true", help="print a JSON list of the presets' metadata, for scripts")
     pr.set_defaults(func=cmd_presets)
+
+    cv = sub.add_parser("convert", help="convert a PyTorch checkpoint (ESRGAN, Real-ESRGAN, ...) into a preset folder")
+    cv.add_argument("src", help="a .pth/.pt/.ckpt/.safetensors file, or hf://owner/repo[/file]")
+    cv.add_argument("dst", help="the preset folder to write")
+    cv.add_argument("--name", default=None, help="the preset's name in its model card (default: the file's name)")
+    cv.add_argument("--overwrite", action="store_true", help="replace DST if it is a preset folder")
+    cv.set_defaults(func=cmd_convert)
 
     from keras_vsr.evaluation.cli import add_evaluate_parser
     from keras_vsr.training.cli import add_train_parser
@@ -430,6 +669,18 @@ def build_parser():
         command_parser = add_command(sub)  # its parsers are `_Parser`s: they take the global options
         command_parser.set_defaults(func=cmd_library)
 
+    se = sub.add_parser("slurm-env", help="print the data-parallel engine's settings for this SLURM job step")
+    se.add_argument("engine", choices=("torch", "jax", "tensorflow"))
+    se.add_argument("--port", type=int, default=29500, help="the coordinator's port on the first node (default 29500)")
+    se.set_defaults(func=cmd_slurm_env)
+
+    ex = sub.add_parser("export", help="export a preset's network to ONNX, LiteRT, OpenVINO or a SavedModel")
+    ex.add_argument("preset", help="preset name, folder or hf://owner/name")
+    ex.add_argument("dst", help="the file to write (.onnx, .tflite, .xml) or, for saved_model, a new folder")
+    ex.add_argument("--format", required=True, choices=("onnx", "litert", "openvino", "saved_model"))
+    ex.add_argument("--input-size", default=None, metavar="HxW", help="fix the image size (default: any size)")
+    ex.set_defaults(func=cmd_export)
+
     ap = sub.add_parser("app", help="start the Gradio web app (http://127.0.0.1:7860)")
     ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
     ap.add_argument("--port", type=int, default=7860)
@@ -437,6 +688,7 @@ def build_parser():
     ap.add_argument("--max-pixels", type=int, default=None, help="per image or frame (default 1,000,000)")
     ap.add_argument("--max-frames", type=int, default=None, help="per GIF or video (default 300)")
     ap.add_argument("--max-file-size", default=None, help='largest upload, e.g. "50mb" (default 20mb)')
+    ap.add_argument("--precision", choices=PRECISIONS, default="float32", help="compute type of the models (default float32)")
     ap.set_defaults(func=cmd_app)
     return parser
 
@@ -458,8 +710,9 @@ def _main(argv):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        _set_backend(args.backend or os.environ.get("KERAS_BACKEND"))
-        if args.command in ("upscale", "colorize") and args.max_pixels is None:
+        if args.command != "presets":  # `presets` reads files only and loads no framework
+            _set_backend(args.backend or os.environ.get("KERAS_BACKEND"))
+        if args.command in ("upscale", "colorize", "interpolate") and args.max_pixels is None:
             from keras_vsr.io import MAX_PIXELS
 
             args.max_pixels = MAX_PIXELS

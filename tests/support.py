@@ -204,3 +204,77 @@ class AverageInterpolator:
         assert frames_a.dtype == np.float32 and frames_a.shape == frames_b.shape
         self.batches.append(len(frames_a))
         return (frames_a + frames_b) / 2
+
+
+REFERENCE = REPO / "tests" / "fixtures" / "reference"
+
+
+def load_reference_case(name):
+    """A case written by `tools/reference/common.py save_case`:
+    `(state_dict, inputs, outputs, metadata)`, the state dict as
+    `{key: float32 array}`, inputs and outputs as lists of NHWC arrays."""
+    import json
+
+    from keras_vsr.io.checkpoints import read_state_dict
+
+    state_dict = read_state_dict(REFERENCE / f"{name}.safetensors")
+    with np.load(REFERENCE / f"{name}.npz") as data:
+        inputs = [data[k] for k in sorted(k for k in data.files if k.startswith("input_"))]
+        outputs = [data[k] for k in sorted(k for k in data.files if k.startswith("output_"))]
+        metadata = json.loads(str(data["metadata"]))
+    return state_dict, inputs, outputs, metadata
+
+
+def reference_keys(name):
+    """The `{key: zeros of its shape}` state dict of a full-size reference
+    configuration (`<name>_keys.json`, from `save_keys`)."""
+    import json
+
+    shapes = json.loads((REFERENCE / f"{name}_keys.json").read_text())
+    return {key: np.zeros(shape, "float32") for key, shape in shapes.items()}
+
+
+def check_reference_case(name, architecture, atol=1e-4):
+    """Convert the case's state dict, check the detected architecture and
+    that the Keras backbone reproduces the reference outputs within `atol`.
+    Returns `(backbone, config)`."""
+    from keras_vsr.models.conversion import convert_state_dict
+
+    state_dict, inputs, outputs, _ = load_reference_case(name)
+    converter, backbone, config = convert_state_dict(state_dict)
+    assert converter.name == architecture, (name, converter.name)
+    y = backbone(inputs[0] if len(inputs) == 1 else inputs, training=False)
+    y = [to_numpy(v) for v in y] if isinstance(y, (list, tuple)) else [to_numpy(y)]
+    for actual, expected in zip(y, outputs):
+        np.testing.assert_allclose(actual, expected, atol=atol, err_msg=name)
+    return backbone, config
+
+
+def check_trains_as_srgan_generator(generator):
+    """One SRGAN `fit` step with `generator` (an x2 backbone) on 8x8 -> 16x16
+    pairs: finite losses and changed generator weights."""
+    from keras_vsr.losses import MSELoss
+    from keras_vsr.models import SRGAN, SRGANDiscriminator
+
+    task = SRGAN(generator, SRGANDiscriminator(image_size=16, filters=4, dense_units=8), seed=0)
+    task.compile(
+        generator_optimizer=keras.optimizers.Adam(1e-2),
+        discriminator_optimizer=keras.optimizers.Adam(1e-2),
+        perceptual_loss=MSELoss(),
+        jit_compile=False,
+    )
+    rng = np.random.default_rng(0)
+    before = [to_numpy(v).copy() for v in generator.trainable_weights]
+    history = task.fit(rng.random((2, 8, 8, 3), "float32"), rng.random((2, 16, 16, 3), "float32"), batch_size=2, verbose=0)
+    assert all(np.isfinite(v[-1]) for v in history.history.values())
+    assert any(not np.array_equal(b, to_numpy(a)) for b, a in zip(before, generator.trainable_weights))
+
+
+def load_tool(name):
+    """Import `tools/<name>.py` (the tools are scripts, not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -121,15 +121,15 @@ def assert_aligned(table, presets):
 
 
 def test_presets_columns_stay_apart_whatever_the_lengths(capsys, monkeypatch):
-    from keras_vsr import models as presets_module
+    from keras_vsr.utils import catalogue as presets_module
 
-    assert_aligned(run(capsys, "presets")[1], presets_module.list_presets())
+    assert_aligned(run(capsys, "presets")[1], presets_module.bundled_presets())
     long = [
         {"name": "a" * 70, "class": "B" * 45, "scale": 4, "params": 123_456_789, "description": "long names",
          "metrics": {"Set5": {"psnr": 31.3149}}},
         {"name": "short", "class": "C", "scale": "any", "params": None, "description": "short names", "metrics": {}},
     ]
-    monkeypatch.setattr(presets_module, "list_presets", lambda: long)
+    monkeypatch.setattr(presets_module, "bundled_presets", lambda: long)
     code, out, _ = run(capsys, "presets")
     assert code == 0
     assert_aligned(out, long)

@@ -215,3 +215,26 @@ def test_evaluate_sr_on_degraded_lr(tmp_path, tiny_preset, capsys):
     assert main(argv + ["--degrade", "jpeg:abc"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("keras-vsr: error: Bad degradation 'jpeg:abc'")
+
+
+def test_evaluate_sr_compare_puts_every_preset_beside_bicubic_and_the_clean_default(tmp_path, tiny_preset, capsys):
+    from keras_vsr.evaluation.sr import evaluate_sr
+    from keras_vsr.inference import DEFAULT_PRESET
+    from keras_vsr.inference.tasks import load_task
+    from keras_vsr.data.degradations import parse_degradation
+
+    folder = sr_bench(tmp_path, 4) / "Set5" / "x4"
+    argv = ["evaluate", "sr", "--preset", str(tiny_preset), "--data", str(folder), "--compare", str(tiny_preset),
+            "--degrade", "jpeg:40"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "| set | LR | method | PSNR | SSIM |"
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+    # Per LR kind: bicubic, the clean default, then the preset (given twice, measured once).
+    assert [(r[1], r[2]) for r in rows] == [
+        (lr, method) for lr in ("clean", "jpeg:40") for method in ("bicubic", DEFAULT_PRESET, str(tiny_preset))
+    ]
+    expected = evaluate_sr(load_task(str(tiny_preset), "upscale").upscale, folder, 4,
+                           degrade=parse_degradation("jpeg:40"))["mean"]
+    assert rows[5][3:] == [f"{expected['psnr']:.4f}", f"{expected['ssim']:.4f}"]
+    assert rows[3][3:] == [f"{expected['bicubic_psnr']:.4f}", f"{expected['bicubic_ssim']:.4f}"]

@@ -3,6 +3,7 @@ import pytest
 
 import keras
 from tests.support import AverageInterpolator
+from tests.test_fusion_propagation import moving_clip, small_propagator
 from keras_vsr.inference import SpatioTemporalFusion
 from keras_vsr.models import (
     ConvLSTMInterpolator,
@@ -10,7 +11,7 @@ from keras_vsr.models import (
     Grey2RGBBackbone,
     Grey2RGBColorizer,
 )
-from keras_vsr.utils.colour import LUMA_WEIGHTS as LUMA
+from keras_vsr.utils.colour import LUMA_WEIGHTS as LUMA, chroma
 
 
 class FlatColorizer:
@@ -76,23 +77,39 @@ def test_fusion_with_real_models_any_size(tiny_models, factor):
     assert tiny_models[0].interpolate(grey, factor=factor).shape == (2 * factor + 1, 7, 9)
 
 
-def test_key_frames_restore_true_colours():
-    grey_rgb = np.random.default_rng(1).integers(40, 200, (5, 6, 8, 3), dtype=np.uint8)
-    grey = np.round(grey_rgb.astype("float32") @ LUMA).astype(np.uint8)
+def test_static_scene_key_frames_restore_true_colours():
+    rgb = np.repeat(np.random.default_rng(1).integers(40, 200, (1, 16, 16, 3), dtype=np.uint8), 5, axis=0)
+    grey = np.round(rgb.astype("float32") @ LUMA).astype(np.uint8)
+    fusion = SpatioTemporalFusion(AverageInterpolator(), FlatColorizer(), propagator=small_propagator())
+    assert fusion.method == "propagation"
+    out = fusion.fuse(grey, key_frames={0: rgb[0], 4: rgb[4]}, factor=2)
+    assert out.shape == (9, 16, 16, 3)
+    np.testing.assert_array_equal(out[0], rgb[0])
+    np.testing.assert_array_equal(out[8], rgb[4])
+    # nothing moves: every frame takes the key frames' colours (to rounding)
+    np.testing.assert_allclose(out.astype(int), np.repeat(rgb[:1], 9, axis=0).astype(int), atol=2)
+
+
+def test_propagation_follows_motion_better_than_copying_the_key_frame():
+    rgb = moving_clip()
+    grey = np.round(rgb.astype("float32") @ LUMA).astype(np.uint8)
+    fusion = SpatioTemporalFusion(AverageInterpolator(), FlatColorizer(), propagator=small_propagator())
+    out = fusion.fuse(grey, key_frames={0: rgb[0], 4: rgb[4]}, factor=1)
+    assert out.shape == rgb.shape
+    copy = np.clip(grey[2, ..., None] + (rgb[0] - (rgb[0] @ LUMA)[..., None]), 0, 255)
+    inside = (slice(4, -4), slice(8, -8))  # away from the edges the motion uncovers
+    err = lambda x: np.abs(x[inside].astype("float32") - rgb[2][inside]).mean()  # noqa: E731
+    assert err(out[2]) < 0.5 * err(copy)
+
+
+def test_no_key_frame_warns_and_uses_the_colorizer():
+    grey = _clip(3)
     fusion = SpatioTemporalFusion(AverageInterpolator(), FlatColorizer())
-    key0, key4 = grey_rgb[0], grey_rgb[4]
-    out = fusion.fuse(grey, key_frames={0: key0, 4: key4}, factor=2)
-    assert out.shape == (9, 6, 8, 3)
-    np.testing.assert_array_equal(out[0], key0)
-    np.testing.assert_array_equal(out[8], key4)
-    chroma = lambda x: x - (x @ LUMA)[..., None]  # noqa: E731
-    # halfway between the key frames, the chroma correction is their mean
-    no_keys = fusion.fuse(grey, factor=2).astype("float32") / 255
-    corrected = out[4].astype("float32") / 255
-    c0 = chroma(key0 / 255.0) - chroma(FlatColorizer().predict_rgb((key0 / 255.0 @ LUMA)[..., None]))
-    c4 = chroma(key4 / 255.0) - chroma(FlatColorizer().predict_rgb((key4 / 255.0 @ LUMA)[..., None]))
-    expected = np.clip(no_keys[4] + (c0 + c4) / 2, 0, 1)
-    np.testing.assert_allclose(corrected, expected, atol=2.5 / 255)
+    with pytest.warns(UserWarning, match="No key frame"):
+        out = fusion.fuse(grey, factor=1)
+    g = grey[..., None] / 255.0
+    expected = np.clip(g + chroma(FlatColorizer().predict_rgb(g)), 0, 1)  # the colouriser's chroma, the grey luma
+    np.testing.assert_allclose(out / 255.0, expected, atol=1 / 255)
 
 
 def test_fusion_bad_input(tiny_models):
@@ -108,6 +125,12 @@ def test_fusion_bad_input(tiny_models):
         fusion.fuse(grey, key_frames={7: np.zeros((9, 11, 3), np.uint8)})
     with pytest.raises(ValueError, match="dict"):
         fusion.fuse(grey, key_frames=[np.zeros((9, 11, 3), np.uint8)])
+    with pytest.raises(ValueError, match="must increase"):
+        fusion.fuse(grey, key_frames=[(1, np.zeros((9, 11, 3), np.uint8)), (0, np.zeros((9, 11, 3), np.uint8))])
+    with pytest.raises(ValueError, match="integers >= 0"):
+        fusion.fuse(grey, key_frames={-1: np.zeros((9, 11, 3), np.uint8)})
+    with pytest.raises(ValueError, match="method"):
+        SpatioTemporalFusion(AverageInterpolator(), FlatColorizer(), method="learned")
     with pytest.raises(ValueError, match="predict_middle"):
         SpatioTemporalFusion(object(), FlatColorizer())
     # colour frames where grey is expected: converted to luma

@@ -14,7 +14,10 @@ from keras_vsr.cli import main
 from keras_vsr.training.recipes import get_recipe, recipes
 from keras_vsr.utils.weights import VGG16_WEIGHTS_FILE, default_weights_dir
 
-FAMILIES = ("srresnet", "compact", "unet-sr", "depth2space", "srgan", "srwgan", "conv-lstm", "grey2rgb", "ffc")
+FAMILIES = ("srresnet", "compact", "unet-sr", "depth2space", "srgan", "srwgan", "esrgan", "conv-lstm", "grey2rgb", "ffc")
+# chroma-fusion builds its examples from frame folders and clips with the
+# colouriser preset; tests/test_fusion_propagation.py covers its task.
+REGISTERED = (*FAMILIES, "chroma-fusion")
 HAS_VGG16 = (default_weights_dir() / VGG16_WEIGHTS_FILE).is_file()
 RUN = ["--batch", "2", "--steps", "2", "--steps-per-epoch", "1", "--threads", "0"]
 
@@ -44,7 +47,7 @@ def _options(family, tmp_path, image_folder, tiny_preset):
     if family == "depth2space":
         return ["--data", str(image_folder), "--no-videos", "--input-size", "16x16", "--target-size", "24x24",
                 "--stride", "4", "--block-size", "6", "--filters", "4", "4"]
-    if family in ("srgan", "srwgan"):
+    if family in ("srgan", "srwgan", "esrgan"):
         bench = sr_bench(tmp_path / "bench", 4)
         return ["--init", str(tiny_preset), "--data", str(image_folder), "--bench", str(bench), "--patch", "8",
                 "--d-filters", "4"]
@@ -61,7 +64,7 @@ def _options(family, tmp_path, image_folder, tiny_preset):
 
 
 def test_every_family_is_registered():
-    assert sorted(recipes()) == sorted(FAMILIES)
+    assert sorted(recipes()) == sorted(REGISTERED)
     assert get_recipe("srwgan") is get_recipe("srgan")
     with pytest.raises(ValueError, match="srresnet"):
         get_recipe("nope")
@@ -80,7 +83,7 @@ def test_help_of_every_family(family, capsys):
 def test_family_trains_and_writes_a_loadable_preset_with_a_model_card(
     family, tmp_path, image_folder, tiny_preset, capsys, monkeypatch
 ):
-    if family in ("srgan", "srwgan") and not HAS_VGG16:
+    if family in ("srgan", "srwgan", "esrgan") and not HAS_VGG16:
         pytest.skip(f"{family} trains with VGG16 features: needs the converted weights (tools/convert_vgg16_lpips.py)")
     monkeypatch.delenv("KERAS_VSR_DATA", raising=False)
     run_dir, preset = tmp_path / "run", tmp_path / "preset"

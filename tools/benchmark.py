@@ -20,6 +20,18 @@ copies (a layer's input and output) of the backbone's largest feature map, a
 lower bound. The estimate is printed for the untiled runs too, for
 comparison with what they measured.
 
+`--peers` compares engines on the same network in one run (`--peer-size`,
+default 270x480 -> x4): Keras on each installed backend in float32 and
+bfloat16 (`precision=`), the native PyTorch twin of the backbone
+(`tools/torch_twins.py`, weights copied) in NCHW and channels_last, and
+ONNX Runtime on the backbone exported by `keras_vsr.inference.export`
+(TensorFlow backend). Each engine runs in its own process with the same
+threads; every output is compared with Keras float32 on TensorFlow (max
+abs difference), and times are given as ratios to the fastest. With
+`--large`, the memory table also runs in bfloat16:
+
+    python tools/benchmark.py --peers [--preset NAME] [--frames 5] [--peer-size 270x480] [--large]
+
 `--yardstick` prints the measure of the original 720p -> 1080p project
 instead: per backend and per model, the wall time to convert `--frames`
 frames (default 30) from 720x1280 to 1080x1920 through
@@ -78,15 +90,16 @@ LARGE_WORKER = r"""
 import json, resource, sys, time
 import numpy as np
 import keras
-from keras_vsr.models import SuperResolver
+from keras_vsr.inference.tasks import build_task
 preset, mode = sys.argv[1:3]
 height, width, tile, overlap, max_pixels = map(int, sys.argv[3:8])
+precision = sys.argv[8]
 
 def peak_rss_gb():
     unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is in bytes on macOS, KiB on Linux
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit / 1e9
 
-task = SuperResolver.from_preset(preset, compile=False)
+task = build_task(preset, "upscale", precision=precision)
 backbone = task.backbone
 layers = [layer for layer in backbone.layers if not isinstance(layer, keras.layers.InputLayer)]
 specs = keras.Model(backbone.inputs, [layer.output for layer in layers]).compute_output_spec(
@@ -105,6 +118,95 @@ y = task.upscale(image, tile=tile if mode == "tiled" else None, tile_overlap=ove
 seconds = time.perf_counter() - t
 print(json.dumps({"seconds": seconds, "peak_gb": peak_rss_gb(), "before_gb": before, "estimate_gb": estimate_gb, "shape": list(y.shape)}))
 """
+
+PEER_WORKER = r"""
+import json, os, sys, tempfile, time, warnings
+import numpy as np
+warnings.simplefilter("ignore")
+preset, engine, frames, height, width, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+x = np.random.default_rng(0).random((1, height, width, 3)).astype("float32")
+if engine.startswith("keras"):
+    from keras_vsr.inference.tasks import build_task
+    task = build_task(preset, "upscale", precision=engine.split(":")[1])
+    call = lambda: task.predict_on_batch(x)
+elif engine.startswith("torch"):
+    import torch
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "torch_twins", os.path.join(os.environ["PYTHONPATH"], "tools", "torch_twins.py"))
+    twins = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(twins)
+    torch_twin = twins.torch_twin
+    from keras_vsr.models import SRBackbone
+    twin = torch_twin(SRBackbone.from_preset(preset))
+    xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
+    if engine == "torch:channels_last":
+        twin, xt = twin.to(memory_format=torch.channels_last), xt.contiguous(memory_format=torch.channels_last)
+    def call():
+        with torch.inference_mode():
+            return twin(xt).permute(0, 2, 3, 1).numpy()
+else:
+    from keras_vsr.inference.export import export_preset, run_exported
+    import onnxruntime
+    path = export_preset(preset, os.path.join(tempfile.mkdtemp(), "m.onnx"), "onnx")
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    call = lambda: session.run(None, {name: x})[0]
+y = call()
+times = []
+for _ in range(frames):
+    t = time.perf_counter(); call(); times.append(time.perf_counter() - t)
+np.save(out, np.asarray(y, dtype="float32"))
+print(json.dumps({"ms": 1000 * float(np.median(times))}))
+"""
+
+PEER_ENGINES = [
+    ("keras:float32", "tensorflow"), ("keras:bfloat16", "tensorflow"),
+    ("keras:float32", "torch"), ("keras:bfloat16", "torch"),
+    ("keras:float32", "jax"), ("keras:bfloat16", "jax"),
+    ("torch:nchw", "torch"), ("torch:channels_last", "torch"),
+    ("onnxruntime", "tensorflow"),
+]
+PEER_NAMES = {
+    "torch:nchw": "native PyTorch twin, NCHW", "torch:channels_last": "native PyTorch twin, channels_last",
+    "onnxruntime": "ONNX Runtime (exported on TensorFlow)",
+}
+
+
+def peers_table(preset, frames, size):
+    """Print ms/frame of every engine in `PEER_ENGINES` on `preset`, the
+    ratio to the fastest and the largest difference from Keras float32 on
+    TensorFlow (the first engine)."""
+    import tempfile
+
+    import numpy as np
+
+    height, width = size
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        reference = None
+        for i, (engine, backend) in enumerate(PEER_ENGINES):
+            module = "onnxruntime" if engine == "onnxruntime" else backend
+            name = PEER_NAMES[engine] if engine in PEER_NAMES else f"Keras {engine.split(':')[1]} [{backend}]"
+            if importlib.util.find_spec(module) is None:
+                rows.append((name, {"error": f"{module} not installed"}))
+                continue
+            out = Path(folder) / f"{i}.npy"
+            r = run(PEER_WORKER, [preset, engine, frames, height, width, out], backend)
+            if "error" not in r:
+                y = np.load(out)
+                reference = y if reference is None else reference
+                r["diff"] = float(np.abs(y - reference).max())
+            rows.append((name, r))
+    fastest = min((r["ms"] for _, r in rows if "ms" in r), default=None)
+    print(f"\n{preset}: {height}x{width} -> x4, median of {frames} after one warm-up, {os.cpu_count()} CPU cores")
+    print(f"{'engine':<48}{'ms/frame':>10}{'x fastest':>11}{'max |diff|':>12}")
+    for name, r in rows:
+        if "error" in r:
+            print(f"{name:<48}  {r['error']}")
+        else:
+            print(f"{name:<48}{r['ms']:>10.0f}{r['ms'] / fastest:>11.2f}{r['diff']:>12.1e}")
+
 
 LARGE_TILE, LARGE_OVERLAP = 256, 24
 COMPARE_SIZE = (1000, 750)
@@ -227,7 +329,7 @@ def parse_size(text):
     return int(match[1]), int(match[2])
 
 
-def large_table(preset, backends, large_size, untiled_max_pixels):
+def large_table(preset, backends, large_size, untiled_max_pixels, precisions=("float32",)):
     """Print seconds and peak RSS of tiled and untiled `upscale` per backend.
 
     Args:
@@ -236,19 +338,21 @@ def large_table(preset, backends, large_size, untiled_max_pixels):
         large_size: tuple `(h, w)`, the large LR input.
         untiled_max_pixels: int, the untiled path is skipped above this
             many LR pixels.
+        precisions: the `precision=` values to run each case in.
     """
     print(
         f"\nLarge images: one SuperResolver.upscale call per process; tiled = tile {LARGE_TILE}, "
         f"overlap {LARGE_OVERLAP}; untiled skipped above {untiled_max_pixels:,} LR pixels"
     )
     print(f"{'input -> output [backend]':<40}{'path':>9}{'seconds':>10}{'peak GB':>9}{'before GB':>11}{'est. GB':>9}")
-    for backend in backends:
+    for backend, precision in ((b, p) for b in backends for p in precisions):
         for height, width in dict.fromkeys([COMPARE_SIZE, large_size]):
             for mode in ("tiled", "untiled"):
-                args = [preset, mode, height, width, LARGE_TILE, LARGE_OVERLAP, untiled_max_pixels]
+                args = [preset, mode, height, width, LARGE_TILE, LARGE_OVERLAP, untiled_max_pixels, precision]
                 r = run(LARGE_WORKER, args, backend)
                 output = f" -> {r['shape'][0]}x{r['shape'][1]}" if "shape" in r else ""
-                label = f"{height}x{width}{output} [{backend}]"
+                tag = backend if precision == "float32" else f"{backend}, {precision}"
+                label = f"{height}x{width}{output} [{tag}]"
                 if "error" in r:
                     print(f"{label:<40}{mode:>9}  {r['error']}")
                 elif "skipped" in r:
@@ -279,6 +383,8 @@ def main(argv=None):
         help="skip the untiled path above this many LR pixels (default 1000000)",
     )
     parser.add_argument("--yardstick", action="store_true", help="the 720p -> 1080p table (see above)")
+    parser.add_argument("--peers", action="store_true", help="Keras per backend and precision vs native engines")
+    parser.add_argument("--peer-size", type=parse_size, default=(270, 480), help="HxW of the --peers input")
     parser.add_argument("--unet-preset", default="unet_sr_f32_frames291photos_any")
     parser.add_argument("--depth2space-preset", default="depth2space_s4b6_240x320_360x480_frames")
     parser.add_argument("--psnr-every", type=int, default=4, help="held-out frames step for the PSNR column")
@@ -288,6 +394,12 @@ def main(argv=None):
         installed = [b for b in args.backends if importlib.util.find_spec(module[b]) is not None]
         frames = 30 if "--frames" not in (argv if argv is not None else sys.argv) else args.frames
         yardstick_table(installed, frames, args.unet_preset, args.depth2space_preset, args.psnr_every)
+        return
+    if args.peers:
+        peers_table(args.preset, args.frames, args.peer_size)
+        if args.large:
+            installed = [b for b in args.backends if importlib.util.find_spec(module[b]) is not None]
+            large_table(args.preset, installed, args.large_size, args.untiled_max_pixels, ("float32", "bfloat16"))
         return
 
     rows = []

@@ -49,19 +49,50 @@ class RandomBatchDataset(keras.utils.PyDataset):
     serves fixed batches (validation) calls `fix_batches()` at the end of its
     `__init__`: every epoch then serves the same `steps_per_epoch` batches.
 
+    In a data-parallel run each process serves its own share of every
+    global batch (`use_shard`).
+
     Args:
-        batch_size: int >= 1.
+        batch_size: int >= 1, the global batch.
         steps_per_epoch: int >= 1, batches per epoch.
         seed: int or None, seed of `self.rng`.
         **kwargs: `keras.utils.PyDataset` arguments (`workers`, ...).
+
+    Attributes:
+        batch_size: int, the examples in each batch this dataset serves.
+        global_batch_size: int, `batch_size` as given.
     """
 
     def __init__(self, batch_size, steps_per_epoch, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.batch_size = positive_int(batch_size, "batch_size")
+        self.batch_size = self.global_batch_size = positive_int(batch_size, "batch_size")
         self.steps_per_epoch = positive_int(steps_per_epoch, "steps_per_epoch")
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.fixed = None
+
+    def use_shard(self, index, count):
+        """Serve process `index`'s share of `count` data-parallel processes:
+        batches of `global_batch_size // count` examples, drawn from a
+        generator seeded with `(seed, index)`, so no two processes draw
+        alike. `(0, 1)` leaves the dataset as it is.
+
+        Raises:
+            ValueError: unless `0 <= index < count` and `count` divides the
+                global batch; for a dataset of fixed batches.
+        """
+        if not (isinstance(index, int) and isinstance(count, int) and 0 <= index < count):
+            raise ValueError(f"A shard is (index, count) with 0 <= index < count. Received: ({index}, {count})")
+        if self.global_batch_size % count:
+            raise ValueError(
+                f"The global batch of {self.global_batch_size} does not divide into {count} equal shares."
+            )
+        if count == 1:
+            return
+        if self.fixed is not None:
+            raise ValueError("A dataset of fixed batches is not sharded.")
+        self.batch_size = self.global_batch_size // count
+        self.rng = np.random.default_rng(None if self.seed is None else [self.seed, index])
 
     def draw_batch(self):
         """One random batch `(inputs, targets)`."""

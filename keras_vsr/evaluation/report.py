@@ -63,3 +63,10 @@ def summarise(rows, **extra):
 
     mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0] if k != "name"}
     return {"rows": rows, "mean": mean, **extra}
+
+
+def markdown_table(header, rows):
+    """A Markdown table: `header` a sequence of column titles, `rows` sequences of cells."""
+    lines = ["| " + " | ".join(map(str, header)) + " |", "|---" * len(header) + "|"]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
+    return "\n".join(lines)

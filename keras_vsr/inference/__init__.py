@@ -5,4 +5,19 @@ from keras_vsr.inference.interpolate import (
     iter_interpolated,
     load_interpolator,
 )
-from keras_vsr.inference.fusion import SpatioTemporalFusion
+from keras_vsr.inference.blend import blend_presets
+
+# Loaded on first use: these modules import Keras, and `keras-vsr --help` /
+# `keras-vsr presets` import this package without loading any framework.
+_LAZY = {
+    "SpatioTemporalFusion": "keras_vsr.inference.fusion",
+    "ChromaPropagator": "keras_vsr.inference.colour_propagation",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'keras_vsr.inference' has no attribute '{name}'")

@@ -16,10 +16,10 @@ from keras_vsr.inference.tasks import DEFAULT_INTERPOLATOR_PRESET, load_task
 from keras_vsr.io.framerate import raise_frame_rate
 
 
-def load_interpolator(preset=DEFAULT_INTERPOLATOR_PRESET):
+def load_interpolator(preset=DEFAULT_INTERPOLATOR_PRESET, precision="float32"):
     """The interpolator task of a preset (name, local folder or `hf://` handle), cached.
 
-    `keras_vsr.inference.tasks.load_task(preset, "interpolate")`: the
+    `keras_vsr.inference.tasks.load_task(preset, "interpolate", precision)`: the
     preset's backbone class picks the task class (`FFCInterpolatorBackbone`
     -> `FFCInterpolator`, `ConvLSTMInterpolatorBackbone` ->
     `ConvLSTMInterpolator`).
@@ -28,28 +28,29 @@ def load_interpolator(preset=DEFAULT_INTERPOLATOR_PRESET):
         ValueError: unknown preset, or a preset that is not an interpolator
             (the message names the built-in presets that are).
     """
-    return load_task(preset, "interpolate")
+    return load_task(preset, "interpolate", precision)
 
 
-def _resolve_model(model):
+def _resolve_model(model, precision):
     if model is None:
-        return load_interpolator(DEFAULT_INTERPOLATOR_PRESET)
+        return load_interpolator(DEFAULT_INTERPOLATOR_PRESET, precision)
     if isinstance(model, (str, os.PathLike)):
-        return load_interpolator(os.fspath(model))
+        return load_interpolator(os.fspath(model), precision)
     return model
 
 
 def iter_interpolated(frames, factor=2, model=None, scene_cuts=None, chunk_size=16, batch_size=4,
-                      scene_threshold=0.1):
+                      scene_threshold=0.1, precision="float32"):
     """The frames of the interpolated clip, one at a time (see `interpolate`).
 
     `frames` may be any iterable of uint8 frames, e.g. a video decoder; only
     `chunk_size + 1` input frames are held at once.
     """
-    return raise_frame_rate(frames, _resolve_model(model), factor, scene_cuts, scene_threshold, chunk_size, batch_size)
+    return raise_frame_rate(frames, _resolve_model(model, precision), factor, scene_cuts, scene_threshold, chunk_size, batch_size)
 
 
-def interpolate(frames, factor=2, model=None, scene_cuts=None, chunk_size=16, batch_size=4, scene_threshold=0.1):
+def interpolate(frames, factor=2, model=None, scene_cuts=None, chunk_size=16, batch_size=4, scene_threshold=0.1,
+                precision="float32"):
     """Raise the frame rate of a clip by `factor`.
 
     Between every two consecutive frames, `factor - 1` new frames are put
@@ -83,6 +84,9 @@ def interpolate(frames, factor=2, model=None, scene_cuts=None, chunk_size=16, ba
         batch_size: int, pairs per model call. Default 4.
         scene_threshold: float in (0, 1], the mean grey change that counts
             as a cut for `scene_cuts="auto"`. Default 0.1.
+        precision: `"float32"`, `"bfloat16"` or `"float16"`, the dtype
+            policy a preset `model` is built under (weights stay float32);
+            ignored for a model object. Default `"float32"`.
 
     Returns:
         uint8 array `(m, h, w, c)` with `m = (n - 1) * factor + 1` (grey
@@ -93,4 +97,6 @@ def interpolate(frames, factor=2, model=None, scene_cuts=None, chunk_size=16, ba
             channel counts, non-uint8 frames, `factor` not 2, 4 or 8, or a
             bad `model`, `scene_cuts` or size.
     """
-    return np.stack(list(iter_interpolated(frames, factor, model, scene_cuts, chunk_size, batch_size, scene_threshold)))
+    return np.stack(
+        list(iter_interpolated(frames, factor, model, scene_cuts, chunk_size, batch_size, scene_threshold, precision))
+    )

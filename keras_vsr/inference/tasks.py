@@ -2,8 +2,11 @@
 of a colouriser for the GIF/video pipelines (`keras_vsr.io`)."""
 
 import functools
+import warnings
 
 import numpy as np
+
+from keras_vsr.utils.precision import compute_device, dtype_policy, slow_precision_warning
 
 DEFAULT_COLORIZER_PRESET = "grey2rgb_f16d3_291photos"
 # The motion-compensated ConvLSTM interpolator: Middlebury-other RGB 33.63 dB
@@ -11,7 +14,7 @@ DEFAULT_COLORIZER_PRESET = "grey2rgb_f16d3_291photos"
 # see its model card.
 DEFAULT_INTERPOLATOR_PRESET = "conv_lstm_interpolator_f16_vimeo_grey_mc"
 
-PURPOSES = ("upscale", "interpolate", "colorize")
+PURPOSES = ("upscale", "interpolate", "colorize", "fuse")
 
 
 def _task_classes():
@@ -22,27 +25,37 @@ def _task_classes():
     return {
         "ConvLSTMInterpolatorBackbone": ("interpolate", models.ConvLSTMInterpolator),
         "FFCInterpolatorBackbone": ("interpolate", models.FFCInterpolator),
+        "IFNetBackbone": ("interpolate", models.IFNetInterpolator),
         "Grey2RGBBackbone": ("colorize", models.Grey2RGBColorizer),
+        "ChromaFusionBackbone": ("fuse", models.ChromaFusion),
     }
 
 
-def build_task(preset, purpose="upscale", load_weights=True):
-    """Build `preset` (name, folder or `hf://owner/name`) as the task for
+def build_task(preset, purpose="upscale", load_weights=True, precision="float32"):
+    """Build `preset` (name, folder, `hf://owner/name`, or a PyTorch
+    checkpoint converted through `conversion.resolve_preset`) as the task for
     `purpose`: `"upscale"` (a `SuperResolver`), `"interpolate"` (a
     `FrameInterpolator`) or `"colorize"` (a `Grey2RGBColorizer`), its
     class picked by the preset's backbone class (`FFCInterpolatorBackbone`
-    -> `FFCInterpolator`, ...).
+    -> `FFCInterpolator`, ...). `precision` ("float32", "bfloat16" or
+    "float16") builds it under that dtype policy
+    (`keras_vsr.utils.precision.dtype_policy`), with the same weights.
 
     Raises:
-        ValueError: for a bad `purpose`, or a preset of another kind (the
+        ValueError: for a bad `purpose` or `precision`, or a preset of another kind (the
             message lists the built-in presets that fit).
     """
     from keras_vsr.models import SRBackbone, SuperResolver
     from keras_vsr.models import list_presets
+    from keras_vsr.models.conversion import resolve_preset
 
     if purpose not in PURPOSES:
         raise ValueError(f"`purpose` must be one of {PURPOSES}. Received: purpose={purpose!r}")
-    backbone = SRBackbone.from_preset(preset, load_weights=load_weights)
+    policy = dtype_policy(precision)  # checked before anything loads
+    slow = slow_precision_warning(precision, compute_device())
+    if slow:
+        warnings.warn(slow, stacklevel=2)
+    backbone = SRBackbone.from_preset(resolve_preset(preset), load_weights=load_weights, dtype=policy)
     kind, task_cls = _task_classes().get(type(backbone).__name__, ("upscale", SuperResolver))
     if kind != purpose:
         fitting = [
@@ -58,10 +71,10 @@ def build_task(preset, purpose="upscale", load_weights=True):
 
 
 @functools.lru_cache(maxsize=4)
-def load_task(preset, purpose="upscale"):
-    """`build_task(preset, purpose)` with its weights, cached per preset
-    and purpose."""
-    return build_task(preset, purpose)
+def load_task(preset, purpose="upscale", precision="float32"):
+    """`build_task(preset, purpose, precision=precision)` with its weights,
+    cached per preset, purpose and precision."""
+    return build_task(preset, purpose, precision=precision)
 
 
 def colorize_fn(colorizer):

@@ -1,19 +1,24 @@
 """`keras_vsr.upscale()`: one call from a uint8 image to a larger one."""
 
-import functools
+from keras_vsr.inference.tasks import load_task
 
 DEFAULT_PRESET = "srresnet_b8f48_291photos_x4"
 
 
-@functools.lru_cache(maxsize=4)
-def load_super_resolver(preset=DEFAULT_PRESET):
-    """`SuperResolver.from_preset(preset)`, cached per preset."""
-    from keras_vsr.models import SuperResolver
+def load_super_resolver(preset=DEFAULT_PRESET, precision="float32"):
+    """The `SuperResolver` of `preset` built under `precision`'s dtype
+    policy ("float32", "bfloat16" or "float16"; see
+    `keras_vsr.utils.precision`), cached per preset and precision
+    (`keras_vsr.inference.tasks.load_task(preset, "upscale", precision)`).
 
-    return SuperResolver.from_preset(preset, compile=False)
+    Raises:
+        ValueError: unknown preset, a preset that does not upscale, or a bad
+            `precision`.
+    """
+    return load_task(preset, "upscale", precision)
 
 
-def upscale(image, preset=DEFAULT_PRESET, tile="auto", tile_overlap=24):
+def upscale(image, preset=DEFAULT_PRESET, tile="auto", tile_overlap=24, precision="float32"):
     """Super-resolve `image` (uint8/uint16/float array, grey, RGB or RGBA).
 
     See `SuperResolver.upscale` for how channels, dtypes and tiling are
@@ -27,5 +32,10 @@ def upscale(image, preset=DEFAULT_PRESET, tile="auto", tile_overlap=24):
             `"auto"` (tile large images only). Default `"auto"`.
         tile_overlap: int >= 0, LR pixels of context around each tile.
             Default 24.
+        precision: `"float32"`, `"bfloat16"` or `"float16"`: the model
+            computes in that type (Keras' mixed policies; weights stay
+            float32). Reduced precision is faster only on hardware with
+            native support (see the README's precision table). Default
+            `"float32"`.
     """
-    return load_super_resolver(preset).upscale(image, tile=tile, tile_overlap=tile_overlap)
+    return load_super_resolver(preset, precision).upscale(image, tile=tile, tile_overlap=tile_overlap)

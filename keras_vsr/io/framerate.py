@@ -8,15 +8,19 @@ The interpolator is any object with a method `predict_middle(frames_a,
 frames_b)` that maps two float32 batches `(batch, h, w, c)` in [0, 1] to
 their middle frames, of the same shape (every
 `keras_vsr.models.FrameInterpolator` does; a grey model given RGB frames
-follows its own `colour_mode`). It is called on up to `batch_size` pairs
-at a time.
+follows its own `colour_mode`). A time-conditioned interpolator also has
+`predict_at(frames_a, frames_b, t)`, the frames at time `t` in (0, 1)
+(`keras_vsr.models.IFNetInterpolator`; see `is_time_conditioned`). It is
+called on up to `batch_size` pairs at a time.
 
 Rules, the same on every path:
 
-- Factors are 2, 4 and 8 (`FACTORS`). 4 and 8 are recursive midpoints: the
-  middle of a pair, then the middles of its two halves, and so on; every
-  in-between frame is rounded to uint8 before it becomes the end of a
-  half.
+- Factors: a time-conditioned interpolator takes any integer factor
+  `N >= 2` and makes the `N - 1` frames of a pair directly, at
+  t = k / N. A midpoint-only interpolator takes 2, 4 and 8 (`FACTORS`);
+  4 and 8 are recursive midpoints: the middle of a pair, then the middles
+  of its two halves, and so on; every in-between frame is rounded to uint8
+  before it becomes the end of a half.
 - Frame count: each source frame is followed by `factor - 1` frames
   towards the next one. A clip (array or iterable) of `n` frames gives
   `(n - 1) * factor + 1` frames: nothing follows the last. A video keeps
@@ -38,6 +42,7 @@ Rules, the same on every path:
 """
 
 import itertools
+import numbers
 import warnings
 from fractions import Fraction
 from pathlib import Path
@@ -66,10 +71,23 @@ FACTORS = (2, 4, 8)
 MIN_GIF_FRAME_MS = 20
 
 
-def check_factor(factor):
-    """`factor` as an int, or a ValueError unless it is one of `FACTORS`."""
-    if isinstance(factor, bool) or factor not in FACTORS:
-        raise ValueError(f"`factor` must be one of {FACTORS}. Received: factor={factor!r}")
+def is_time_conditioned(interpolator):
+    """Whether `interpolator` makes frames at any time: it has a callable
+    `predict_at(frames_a, frames_b, t)`."""
+    return callable(getattr(interpolator, "predict_at", None))
+
+
+def check_factor(factor, interpolator=None):
+    """`factor` as an int, or a ValueError: any integer >= 2 for a
+    time-conditioned `interpolator`, else one of `FACTORS`."""
+    if isinstance(factor, bool) or not isinstance(factor, numbers.Integral) or factor < 2:
+        raise ValueError(f"`factor` must be an integer >= 2. Received: factor={factor!r}")
+    if factor not in FACTORS and not is_time_conditioned(interpolator):
+        raise ValueError(
+            f"`factor` must be one of {FACTORS}. Received: factor={factor!r} ({type(interpolator).__name__} "
+            "makes midpoints only; any integer >= 2 needs a time-conditioned interpolator, one with "
+            "`predict_at` such as an IFNetInterpolator)"
+        )
     return int(factor)
 
 
@@ -97,38 +115,40 @@ def _check_options(interpolator, factor, scene_cuts, scene_threshold, chunk_size
             f"`keras_vsr.models.FrameInterpolator`. Received: {type(interpolator).__name__}"
         )
     positive_ints((("chunk_size", chunk_size), ("batch_size", batch_size)))
-    return check_factor(factor), check_scene_cuts(scene_cuts, scene_threshold)
+    return check_factor(factor, interpolator), check_scene_cuts(scene_cuts, scene_threshold)
 
 
-def _middles(interpolator, frames_a, frames_b, batch_size):
-    """uint8 middle frames of two uint8 stacks `(n, h, w, c)`, `batch_size`
-    pairs per `predict_middle` call."""
+def _predicted(predict, frames_a, frames_b, batch_size, what="predict_middle"):
+    """uint8 frames `predict(a, b)` of two uint8 stacks `(n, h, w, c)`,
+    `batch_size` pairs per call."""
     out = []
     for start in range(0, len(frames_a), batch_size):
         a = to_float(frames_a[start : start + batch_size])
         b = to_float(frames_b[start : start + batch_size])
-        middle = np.asarray(interpolator.predict_middle(a, b))
-        if middle.shape != a.shape:
+        frames = np.asarray(predict(a, b))
+        if frames.shape != a.shape:
             raise ValueError(
-                f"`predict_middle` must return middle frames shaped like its inputs, {a.shape}. "
-                f"Received shape {middle.shape}"
+                f"`{what}` must return frames shaped like its inputs, {a.shape}. Received shape {frames.shape}"
             )
-        out.append(from_float(middle, np.uint8))
+        out.append(from_float(frames, np.uint8))
     return np.concatenate(out)
 
 
 def in_between_frames(interpolator, frames_a, frames_b, factor, batch_size=4):
     """The `factor - 1` frames strictly between each of several frame pairs.
 
-    Recursive midpoints, one level at a time over all the pairs (batched
-    model calls): the middles, then the middles of the halves, and so on.
+    A time-conditioned interpolator makes them at t = k / factor, one `k`
+    at a time over all the pairs. Otherwise they are recursive midpoints,
+    one level at a time over all the pairs (batched model calls): the
+    middles, then the middles of the halves, and so on.
 
     Args:
         interpolator: an object with `predict_middle` (see the module).
         frames_a, frames_b: sequences of uint8 frames `(h, w, c)` of one
             shape, the first and second frame of each pair.
-        factor: 2, 4 or 8.
-        batch_size: int, pairs per `predict_middle` call. Default 4.
+        factor: 2, 4 or 8; any integer >= 2 for a time-conditioned
+            interpolator.
+        batch_size: int, pairs per model call. Default 4.
 
     Returns:
         A list with, for each pair, the list of its `factor - 1` uint8
@@ -137,12 +157,19 @@ def in_between_frames(interpolator, frames_a, frames_b, factor, batch_size=4):
     if not len(frames_a):
         return []
     count = len(frames_a)
+    if is_time_conditioned(interpolator):
+        a, b = np.stack(frames_a), np.stack(frames_b)
+        at = [
+            _predicted(lambda x, y: interpolator.predict_at(x, y, k / factor), a, b, batch_size, "predict_at")
+            for k in range(1, factor)
+        ]
+        return [[frames[i] for frames in at] for i in range(count)]
     positions = {0: np.stack(frames_a), factor: np.stack(frames_b)}
     step = factor
     while step > 1:
         starts = range(0, factor, step)
-        middles = _middles(
-            interpolator,
+        middles = _predicted(
+            interpolator.predict_middle,
             np.concatenate([positions[k] for k in starts]),
             np.concatenate([positions[k + step] for k in starts]),
             batch_size,
@@ -225,7 +252,8 @@ def raise_frame_rate(frames, interpolator, factor=2, scene_cuts=None, scene_thre
     """Yield the frames of a clip at `factor` times its frame rate.
 
     See the module for the rules: `(n - 1) * factor + 1` frames, the source
-    frames unchanged at every `factor`-th place, recursive midpoints between
+    frames unchanged at every `factor`-th place, the frames at t = k /
+    factor (time-conditioned interpolators) or recursive midpoints between
     them, the frame before a scene cut held.
 
     Args:
@@ -233,7 +261,8 @@ def raise_frame_rate(frames, interpolator, factor=2, scene_cuts=None, scene_thre
             or an iterable of uint8 frames `(h, w[, c])` (e.g. a video
             reader), at least two, all of the first one's shape.
         interpolator: an object with `predict_middle` (see the module).
-        factor: 2, 4 or 8. Default 2.
+        factor: 2, 4 or 8; any integer >= 2 for a time-conditioned
+            interpolator. Default 2.
         scene_cuts: None, a list of the indices of frames that start a new
             scene, or "auto". Default None.
         scene_threshold: float in (0, 1], the scene-cut threshold for
@@ -287,7 +316,8 @@ def raise_video_frame_rate(src, dst, interpolator, factor=2, scene_cuts="auto", 
     Args:
         src, dst: paths; `dst` must be a new `.mp4`.
         interpolator: an object with `predict_middle` (see the module).
-        factor: 2, 4 or 8. Default 2.
+        factor: 2, 4 or 8; any integer >= 2 for a time-conditioned
+            interpolator. Default 2.
         scene_cuts: "auto", None or a list of frame indices. Default "auto".
         scene_threshold: float in (0, 1]. Default 0.1.
         progress: optional callable wrapping the iterable of source frames,
@@ -356,7 +386,8 @@ def raise_gif_frame_rate(src, dst, interpolator, factor=2, scene_cuts="auto", sc
     Args:
         src, dst: paths of the GIF to read and the GIF to write.
         interpolator: an object with `predict_middle` (see the module).
-        factor: 2, 4 or 8. Default 2.
+        factor: 2, 4 or 8; any integer >= 2 for a time-conditioned
+            interpolator. Default 2.
         scene_cuts: "auto", None or a list of frame indices. Default "auto".
         scene_threshold: float in (0, 1]. Default 0.1.
         progress: optional callable wrapping the iterable of source frames.

@@ -21,19 +21,21 @@ import os
 import shutil
 import struct
 import subprocess
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from keras_vsr.io.images import MAX_PIXELS, ImageReadError, replace_with_umask
+from keras_vsr.io.images import MAX_PIXELS, ImageReadError
+from keras_vsr.utils.atomic_files import atomic_temporary, replace_with_umask
 from keras_vsr.utils.frames import CountedFrames, check_frame
 
 # Disposal method of written frames: "restore to background", so that the
 # transparent pixels of a frame show the background, not the frame before.
 _DISPOSE_TO_BACKGROUND = 2
+# Why a GIF that ends too early is refused.
+_TRUNCATED = "truncated GIF (the file ends in the middle of a block)"
 
 
 @dataclass(frozen=True)
@@ -91,9 +93,11 @@ class _GifParser:
     def __init__(self, f, path, max_pixels):
         self._f = f
         self._path = path
-        header = self._read(13)
+        header = self._f.read(13)
         if header[:6] not in (b"GIF87a", b"GIF89a"):
             raise ImageReadError(f"{path}: not a GIF file")
+        if len(header) < 13:
+            raise ImageReadError(f"{path}: {_TRUNCATED}")
         width, height, flags = struct.unpack("<HHB", header[6:11])
         self._max_pixels = max_pixels
         self._check_pixels(width, height, "")
@@ -111,7 +115,7 @@ class _GifParser:
     def _read(self, n):
         data = self._f.read(n)
         if len(data) < n:
-            raise ImageReadError(f"{self._path}: truncated GIF (the file ends in the middle of a block)")
+            raise ImageReadError(f"{self._path}: {_TRUNCATED}")
         return data
 
     def _sub_blocks(self):
@@ -419,10 +423,7 @@ def write_gif_atomic(frames, path, durations, loop=0, colors=256, optimize=True)
         durations = itertools.repeat(durations)
     durations = iter(durations)
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part.gif", dir=path.parent)
-    tmp = Path(tmp)
+    fd, tmp = atomic_temporary(path, suffix=".part.gif")
     try:
         count = 0
         with os.fdopen(fd, "wb") as f:

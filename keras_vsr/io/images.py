@@ -1,10 +1,11 @@
 """Finding and reading images safely, and writing results atomically."""
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from keras_vsr.utils.atomic_files import atomic_temporary, replace_with_umask
 
 # Largest input accepted by the CLI and `load_image`, in pixels (about
 # 40 megapixels, e.g. 8000x5000). Raise it with `max_pixels=`.
@@ -111,15 +112,6 @@ def load_image(path, max_pixels=MAX_PIXELS, mode=None):
         raise ImageReadError(f"{path}: damaged or truncated image ({e})") from e
 
 
-def replace_with_umask(tmp, path):
-    """Rename the finished temporary file `tmp` to `path`, with the
-    permissions a newly created file gets (mkstemp's files are 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
-
-
 def save_image_atomic(array, path):
     """Write an image so that `path` is either complete or untouched.
 
@@ -139,8 +131,7 @@ def save_image_atomic(array, path):
         raise ValueError(f"{path}: unknown image extension '{path.suffix}'")
     if fmt == "JPEG" and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = atomic_temporary(path)
     try:
         with os.fdopen(fd, "wb") as f:
             image.save(f, format=fmt)

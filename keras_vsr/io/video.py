@@ -8,11 +8,12 @@ colourised, ...) into an H.264 MP4 and carries the source's audio over, and
 blend two shots.
 """
 
+import errno
 import numbers
 import os
 import queue
+import shutil
 import subprocess
-import tempfile
 import threading
 import warnings
 from dataclasses import dataclass
@@ -21,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_vsr.io.images import ImageReadError, replace_with_umask
+from keras_vsr.io.images import ImageReadError
+from keras_vsr.utils.atomic_files import atomic_temporary, replace_with_umask
 from keras_vsr.utils.frames import CountedFrames
 
 # File extensions read as videos (through ffmpeg).
@@ -319,21 +321,50 @@ def _encode_frames(frames, frame_fn, path, fps, crf):
     return count
 
 
+def _write_failure(path):
+    """The `OSError` for a video that ffmpeg left unreadable at `path`: the
+    file-size limit (RLIMIT_FSIZE) reached, a full disk, or else an I/O error."""
+    import resource
+
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if limit != resource.RLIM_INFINITY and path.stat().st_size >= limit - (1 << 16):
+        code = errno.EFBIG
+    elif shutil.disk_usage(path.parent).free < 1 << 20:
+        code = errno.ENOSPC
+    else:
+        return OSError(errno.EIO, "ffmpeg could not finish writing the video", str(path))
+    return OSError(code, os.strerror(code), str(path))
+
+
 def _add_audio(video, src, audio_codec, out):
     """Mux the video stream of `video` with the audio streams of `src`, if
     any, into the MP4 `out`. Both are copied, except audio in a codec
     outside `_MP4_AUDIO_CODECS` (`audio_codec`, e.g. PCM from an AVI),
-    which is encoded to AAC."""
+    which is encoded to AAC. When the audio of `src` cannot be carried over
+    (a damaged stream), `out` gets the video alone and a warning says so."""
     audio = ["-c:a", "copy"] if audio_codec in _MP4_AUDIO_CODECS else ["-c:a", "aac", "-b:a", "192k"]
-    command = [_ffmpeg(), "-nostdin", "-y", "-v", "error", "-i", str(video), "-i", str(src)]
-    command += ["-map", "0:v", "-map", "1:a?", "-c:v", "copy", *audio]
+    reason = _mux(video, ["-i", str(src), "-map", "0:v", "-map", "1:a?", "-c:v", "copy", *audio], out)
+    if reason is None:
+        return
+    if _mux(video, ["-map", "0:v", "-c:v", "copy"], out) is not None:
+        raise RuntimeError(f"ffmpeg could not write the new video of {src}: {reason}")
+    warnings.warn(f"{src}: the audio could not be carried over ({reason}); the video is written without it.")
+
+
+def _mux(video, options, out):
+    """Run ffmpeg on the input `video` with `options` into the MP4 `out`;
+    returns None, or ffmpeg's last error line when it fails. Raises
+    `OSError` when the file system refused the write (full disk, ...)."""
+    command = [_ffmpeg(), "-nostdin", "-y", "-v", "error", "-i", str(video), *options]
     command += ["-movflags", "+faststart", "-f", "mp4", str(out)]
     result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"ffmpeg could not combine the new video with the audio of {src} "
-            f"(exit status {result.returncode}): {result.stderr.strip()[-500:]}"
-        )
+    if result.returncode == 0:
+        return None
+    for code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS, errno.EACCES):
+        if os.strerror(code) in result.stderr:
+            raise OSError(code, os.strerror(code), str(out))
+    last_line = (result.stderr.strip().splitlines() or [""])[-1]
+    return f"exit status {result.returncode}: {last_line[-300:]}"
 
 
 def map_video(src, dst, frame_fn, progress=None, crf=18, timeout=60.0):
@@ -402,16 +433,18 @@ def write_video_atomic(frames, dst, fps, src, info, crf=18, frame_fn=None):
     into the H.264 MP4 `dst` at `fps`, with the audio of `src` (whose
     `VideoInfo` is `info`). Temporary files beside `dst` are renamed to it
     at the end and removed on any error, so `dst` is complete or untouched."""
-    dst = Path(dst)
-    dst.parent.mkdir(parents=True, exist_ok=True)
     temporary = []
     try:
         for suffix in (".video.mp4", ".part.mp4"):
-            fd, name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=suffix, dir=dst.parent)
+            fd, name = atomic_temporary(dst, suffix=suffix)
             os.close(fd)
-            temporary.append(Path(name))
+            temporary.append(name)
         video, muxed = temporary
         _encode_frames(frames, frame_fn or (lambda frame: frame), video, fps, crf)
+        try:
+            probe_video(video)  # imageio-ffmpeg does not report a failed write
+        except ImageReadError as e:
+            raise _write_failure(video) from e
         _add_audio(video, src, info.audio_codec, muxed)
         replace_with_umask(muxed, dst)
     finally:

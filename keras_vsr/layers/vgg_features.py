@@ -125,6 +125,31 @@ def feature_model(backbone, layer_names, name):
     return keras.Model(backbone.input, outputs, name=name)
 
 
+def pre_activation_model(network, layer_names, name):
+    """Like `feature_model` for a sequential CNN whose convolutions have
+    their activation built in (Keras' VGG16), but the named convolutions'
+    outputs are taken before that activation (ESRGAN's perceptual
+    features). The convolutions get `network`'s weights."""
+    inputs = keras.Input(shape=network.input_shape[1:])
+    x, outputs = inputs, {}
+    deepest = max(VGG16_LAYER_NAMES.index(n) for n in layer_names)
+    for layer in network.layers[1:]:
+        if isinstance(layer, keras.layers.Conv2D):
+            conv = keras.layers.Conv2D.from_config({**layer.get_config(), "activation": None})
+            x = conv(x)
+            conv.set_weights(layer.get_weights())
+            if layer.name in layer_names:
+                outputs[layer.name] = x
+            x = keras.layers.ReLU(name=f"{layer.name}_relu")(x)
+        else:
+            x = layer(x)
+            if layer.name in layer_names:
+                outputs[layer.name] = x
+        if layer.name == VGG16_LAYER_NAMES[deepest]:
+            break
+    return keras.Model(inputs, outputs, name=name)
+
+
 @register
 class VGGFeatureExtractor(keras.layers.Layer):
     """VGG16 feature maps of RGB images in [0, 1], as in BasicSR.
@@ -145,6 +170,9 @@ class VGGFeatureExtractor(keras.layers.Layer):
         normalize_input: bool, default True: normalise the input with
             torchvision's ImageNet mean and std first. Turn off to feed
             already-normalised inputs.
+        before_activation: bool, default False: return convolution outputs
+            before their ReLU (ESRGAN's perceptual features, e.g. conv5_3
+            rather than relu5_3); pooling layers are returned as they are.
         trainable: bool, default False: whether the VGG16 weights train.
         **kwargs: base `keras.layers.Layer` arguments.
 
@@ -168,6 +196,7 @@ class VGGFeatureExtractor(keras.layers.Layer):
         layer_names=("block5_conv3",),
         weights="torchvision",
         normalize_input=True,
+        before_activation=False,
         trainable=False,
         **kwargs,
     ):
@@ -182,7 +211,9 @@ class VGGFeatureExtractor(keras.layers.Layer):
         self.layer_names = layer_names
         self.weights_source = weights if weights is None else str(weights)
         self.normalize_input = bool(normalize_input)
-        self.network = feature_model(vgg16(weights), layer_names, "vgg16_features")
+        self.before_activation = bool(before_activation)
+        build = pre_activation_model if self.before_activation else feature_model
+        self.network = build(vgg16(weights), layer_names, "vgg16_features")
         # Layers tracked after `__init__(trainable=...)` keep their own flag.
         self.network.trainable = self.trainable
 
@@ -202,6 +233,7 @@ class VGGFeatureExtractor(keras.layers.Layer):
                 "layer_names": list(self.layer_names),
                 "weights": self.weights_source,
                 "normalize_input": self.normalize_input,
+                "before_activation": self.before_activation,
             }
         )
         return config

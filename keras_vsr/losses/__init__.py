@@ -13,6 +13,8 @@ from keras_vsr.losses.max_entropy import MaxEntropyLoss, soft_histogram_entropy
 from keras_vsr.losses.adversarial import (
     discriminator_loss,
     generator_adversarial_loss,
+    relativistic_discriminator_loss,
+    relativistic_generator_loss,
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )

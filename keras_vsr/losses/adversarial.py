@@ -1,5 +1,6 @@
-"""Adversarial losses: SRGAN's binary cross-entropy GAN losses, and the
-Wasserstein critic/generator losses of WGAN (SRWGAN).
+"""Adversarial losses: SRGAN's binary cross-entropy GAN losses, the
+relativistic average GAN losses of ESRGAN, and the Wasserstein
+critic/generator losses of WGAN (SRWGAN).
 
 Discriminators and critics output raw scores (logits), shape `(batch, ...)`;
 every loss is a scalar mean over all scores. WGAN-GP's gradient penalty
@@ -72,3 +73,43 @@ def wasserstein_generator_loss(fake_scores):
         Scalar tensor.
     """
     return -ops.mean(_logits(fake_scores))
+
+
+def relativistic_discriminator_loss(real_logits, fake_logits):
+    """Relativistic average GAN discriminator loss (ESRGAN, Wang et al. 2018).
+
+    `0.5 * BCE(real - mean(fake), 1) + 0.5 * BCE(fake - mean(real), 0)`
+    from logits: real images should look more real than the average fake,
+    fakes less real than the average real image. Means are over every score
+    (per-pixel scores of a U-Net discriminator included).
+
+    Args:
+        real_logits: tensor, the discriminator's scores of real images.
+        fake_logits: tensor, its scores of generated images.
+
+    Returns:
+        Scalar tensor.
+    """
+    real_logits, fake_logits = _logits(real_logits), _logits(fake_logits)
+    real = ops.mean(ops.softplus(-(real_logits - ops.mean(fake_logits))))
+    fake = ops.mean(ops.softplus(fake_logits - ops.mean(real_logits)))
+    return 0.5 * (real + fake)
+
+
+def relativistic_generator_loss(real_logits, fake_logits):
+    """Relativistic average GAN generator loss (ESRGAN): the discriminator's
+    loss with the labels swapped,
+    `0.5 * BCE(real - mean(fake), 0) + 0.5 * BCE(fake - mean(real), 1)`.
+
+    Args:
+        real_logits: tensor, scores of real images (treated as constants by
+            the caller).
+        fake_logits: tensor, scores of generated images.
+
+    Returns:
+        Scalar tensor.
+    """
+    real_logits, fake_logits = _logits(real_logits), _logits(fake_logits)
+    real = ops.mean(ops.softplus(real_logits - ops.mean(fake_logits)))
+    fake = ops.mean(ops.softplus(-(fake_logits - ops.mean(real_logits))))
+    return 0.5 * (real + fake)

@@ -61,6 +61,8 @@ class PerceptualLoss(keras.losses.Loss):
             layer name; None weighs every layer 1.0.
         criterion: str, default "l1": "l1" (mean absolute difference, as
             BasicSR's default) or "mse" (mean squared difference, as SRGAN).
+        before_activation: bool, default False: compare convolution
+            outputs before their ReLU (ESRGAN, Real-ESRGAN).
         name: str, default "perceptual".
         **kwargs: base `keras.losses.Loss` arguments (`reduction`, `dtype`).
 
@@ -74,6 +76,7 @@ class PerceptualLoss(keras.losses.Loss):
         weights="torchvision",
         layer_weights=None,
         criterion="l1",
+        before_activation=False,
         name="perceptual",
         **kwargs,
     ):
@@ -94,7 +97,10 @@ class PerceptualLoss(keras.losses.Loss):
         self.layer_weights = [float(w) for w in layer_weights]
         self.criterion = criterion
         self.weights_source = weights if weights is None else str(weights)
-        self.extractor = VGGFeatureExtractor(layer_names, weights=weights, name="vgg16")
+        self.before_activation = bool(before_activation)
+        self.extractor = VGGFeatureExtractor(
+            layer_names, weights=weights, before_activation=self.before_activation, name="vgg16"
+        )
 
     def call(self, y_true, y_pred):
         y_true = ops.stop_gradient(ops.cast(y_true, y_pred.dtype))
@@ -115,6 +121,7 @@ class PerceptualLoss(keras.losses.Loss):
                 "weights": self.weights_source,
                 "layer_weights": list(self.layer_weights),
                 "criterion": self.criterion,
+                "before_activation": self.before_activation,
             }
         )
         return config

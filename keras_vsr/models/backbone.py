@@ -1,5 +1,6 @@
 import keras_hub
 
+from keras_vsr.layers.torch_kernels import use_torch_kernels
 from keras_vsr.presets.registry import check_preset, load_weights_errors
 
 
@@ -12,9 +13,15 @@ class SRBackbone(keras_hub.models.Backbone):
     `get_config` returns. `from_preset` accepts a built-in name, a local
     folder or `hf://owner/name`, and raises a `ValueError` that says what is
     wrong with an unknown name, an incomplete folder or unreadable weights.
+    On the torch backend its Conv2D and PReLU layers run through PyTorch's
+    own kernels (`keras_vsr.layers.torch_kernels`).
     """
 
     config_keys = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        use_torch_kernels(self)
 
     def get_config(self):
         config = super().get_config()

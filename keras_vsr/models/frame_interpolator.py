@@ -2,6 +2,7 @@ import keras
 import numpy as np
 
 from keras_vsr.io.framerate import raise_frame_rate
+from keras_vsr.models.conversion import resolve_preset
 from keras_vsr.models.task import Task
 from keras_vsr.utils.checks import positive_int
 from keras_vsr.utils.colour import to_grey
@@ -59,6 +60,13 @@ class FrameInterpolator(Task):
 
     def get_config(self):
         return {**super().get_config(), "colour_mode": self.colour_mode}
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """As `Task.from_preset`; `preset` may also be a PyTorch checkpoint
+        file or an `hf://` repository holding one, converted once into the
+        cache (`keras_vsr.models.conversion.resolve_preset`)."""
+        return super().from_preset(resolve_preset(preset), load_weights=load_weights, **kwargs)
 
     def predict_pairs(self, frames_a, frames_b):
         """The network's middle frames of one batch of frame pairs.

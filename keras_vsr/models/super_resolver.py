@@ -7,6 +7,7 @@ import keras
 from keras_vsr.losses import L1Loss
 from keras_vsr.metrics import PSNR, SSIM
 from keras_vsr.models.backbone import SRBackbone
+from keras_vsr.models.conversion import resolve_preset
 from keras_vsr.models.task import Task
 from keras_vsr.utils.imresize import bicubic_resize
 from keras_vsr.utils.images import from_float, split_alpha, to_float, merge_alpha
@@ -41,6 +42,14 @@ class SuperResolver(Task):
         inputs = keras.Input(shape=backbone.input_shape[1:], name="images")
         outputs = backbone(inputs)
         super().__init__(backbone, inputs, outputs, compile=compile, **kwargs)
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """As `Task.from_preset`; `preset` may also be a PyTorch checkpoint
+        (`.pth`, `.safetensors`, ...) or an `hf://` repository holding one,
+        converted once into the cache
+        (`keras_vsr.models.conversion.resolve_preset`)."""
+        return super().from_preset(resolve_preset(preset), load_weights=load_weights, **kwargs)
 
     @property
     def scale(self):

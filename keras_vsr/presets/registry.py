@@ -77,6 +77,9 @@ def check_preset(preset, load_weights=True):
     if not isinstance(preset, (str, os.PathLike)):
         raise ValueError(f"A preset must be a name, a folder or an hf:// handle. Received: {preset!r}")
     preset = os.fspath(preset)
+    if preset.startswith(preset_utils.HF_PREFIX):
+        _check_hf_cache(preset)
+        return preset
     if preset in preset_utils.BUILTIN_PRESETS or "://" in preset:
         return preset
     if os.path.isdir(preset):
@@ -100,14 +103,56 @@ def check_preset(preset, load_weights=True):
     )
 
 
+def hf_cache_folder(preset):
+    """The folder of the Hugging Face cache that holds the `hf://owner/name` preset."""
+    from huggingface_hub import constants
+    from huggingface_hub.file_download import repo_folder_name
+
+    repo = preset[len(preset_utils.HF_PREFIX) :]
+    return Path(constants.HF_HUB_CACHE) / repo_folder_name(repo_id=repo, repo_type="model")
+
+
+def _check_hf_cache(preset):
+    """In offline mode (`HF_HUB_OFFLINE=1`), raise a `ValueError` saying so
+    when the `hf://` preset's config is not in the Hugging Face cache."""
+    import huggingface_hub
+
+    if not huggingface_hub.is_offline_mode():
+        return
+    repo = preset[len(preset_utils.HF_PREFIX) :]
+    try:
+        cached = huggingface_hub.try_to_load_from_cache(repo, CONFIG_FILE)
+    except ValueError:  # not an owner/name handle; keras-hub says so
+        return
+    if not isinstance(cached, str):
+        raise ValueError(
+            f"Preset '{preset}' is not in the Hugging Face cache ({hf_cache_folder(preset)}) and "
+            "HF_HUB_OFFLINE=1 forbids downloading it; unset HF_HUB_OFFLINE to download it once."
+        )
+
+
 @contextlib.contextmanager
 def load_weights_errors(preset):
-    """Turn an unreadable weights file into one clear `ValueError`."""
+    """Turn an unreadable preset file (weights, or a damaged `config.json`
+    or `metadata.json`) into one clear `ValueError`; for an `hf://` preset it
+    says which cache folder to delete so that the next load downloads it
+    afresh."""
+    preset = os.fspath(preset)
+    again = (
+        f" Delete {hf_cache_folder(preset)} and load the preset again to download it afresh."
+        if preset.startswith(preset_utils.HF_PREFIX)
+        else ""
+    )
     try:
         yield
-    except (OSError, KeyError) as e:
+    except json.JSONDecodeError as e:
+        raise ValueError(
+            f"Could not read preset '{preset}': its {CONFIG_FILE} or {METADATA_FILE} is not valid JSON "
+            f"({e}).{again}"
+        ) from e
+    except (OSError, KeyError, RuntimeError) as e:  # h5py raises all three for damaged files
         raise ValueError(
             f"Could not read the weights of preset '{preset}': the file "
             f"{WEIGHTS_FILE} is corrupt, truncated or does not match the "
-            f"config ({type(e).__name__}: {e})."
+            f"config ({type(e).__name__}: {e}).{again}"
         ) from e

@@ -13,6 +13,11 @@ differentiates them and applies the updates the way each backend can:
 - JAX: a stateless `train_step(state, data)`: `jax.value_and_grad` over the
   values in the trainer's state and `optimizer.stateless_apply`, returning the
   new state.
+
+Under data-parallel training (`keras_vsr.trainers.distributed`) both
+optimizers apply the gradients of the global batch: TensorFlow and PyTorch
+replicas average theirs first (`mean_over_replicas`); JAX's step already
+runs over the global batch.
 """
 
 import contextlib
@@ -20,6 +25,8 @@ import contextlib
 import keras
 from keras import ops
 from keras import tree
+
+from keras_vsr.trainers.distributed import mean_over_replicas
 
 
 def value_and_grad(fn, values):
@@ -94,7 +101,7 @@ def stateful_train_step(task, data):
             _values(d_variables),
         )
         with _no_grad():
-            task.discriminator_optimizer.apply(grads, d_variables)
+            task.discriminator_optimizer.apply(mean_over_replicas(grads), d_variables)
         _assign(disc.non_trainable_variables, new_d_non_trainable)
         _assign([seed], [new_seed])
 
@@ -109,7 +116,7 @@ def stateful_train_step(task, data):
         _values(g_variables),
     )
     with _no_grad():
-        task.generator_optimizer.apply(grads, g_variables)
+        task.generator_optimizer.apply(mean_over_replicas(grads), g_variables)
     _assign(gen.non_trainable_variables, new_g_non_trainable)
     task.update_trackers({**d_terms, **g_terms})
     return {tracker.name: tracker.result() for tracker in task.metrics}

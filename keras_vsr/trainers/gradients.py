@@ -8,6 +8,8 @@ in `input_gradient`. `gradient_penalty` on top of it is plain `keras.ops`.
 import keras
 from keras import ops
 
+from keras_vsr.trainers.distributed import replica_index_and_count, replica_part
+
 
 def input_gradient(fn, x):
     """Gradient of `sum(fn(x))` with respect to `x`, itself differentiable.
@@ -75,6 +77,9 @@ def gradient_penalty(critic_fn, real, fake, seed_generator=None, gp_weight=1.0):
     `gp_weight * mean((||grad_x critic_fn(x_hat)||_2 - 1)^2)` at random
     interpolates `x_hat = real + eps * (fake - real)`, with one
     `eps ~ U[0, 1)` per example and the norm taken over all non-batch axes.
+    Under data-parallel training each replica takes its slice of the
+    weights drawn for the global batch
+    (`keras_vsr.trainers.distributed.replica_part`).
     The result is differentiable with respect to the weights `critic_fn`
     uses (see `input_gradient` for each backend's mechanism).
 
@@ -105,8 +110,11 @@ def gradient_penalty(critic_fn, real, fake, seed_generator=None, gp_weight=1.0):
             "`real` and `fake` must have the same shape. "
             f"Received: real.shape={real.shape}, fake.shape={fake.shape}"
         )
-    eps_shape = (ops.shape(real)[0],) + (1,) * (len(real.shape) - 1)
-    eps = keras.random.uniform(eps_shape, dtype=real.dtype, seed=seed_generator)
+    # Drawn for the global batch and sliced: a data-parallel replica gets the
+    # weights one process would give its part of the batch.
+    _, replicas = replica_index_and_count()
+    eps_shape = (ops.shape(real)[0] * replicas,) + (1,) * (len(real.shape) - 1)
+    eps = replica_part(keras.random.uniform(eps_shape, dtype=real.dtype, seed=seed_generator))
     interpolates = real + eps * (fake - real)
     grads = input_gradient(critic_fn, interpolates)
     squared_norms = ops.sum(ops.square(grads), axis=tuple(range(1, len(grads.shape))))

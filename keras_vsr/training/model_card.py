@@ -4,6 +4,8 @@ from one template; each recipe passes its own sections as data."""
 import json
 from pathlib import Path
 
+from keras_vsr.evaluation.report import markdown_table
+
 CARD = """---
 library_name: keras-hub
 tags: [{tags}]
@@ -63,13 +65,6 @@ def describe_data(folders):
         else:
             parts.append(folder.name)
     return "; ".join(parts)
-
-
-def markdown_table(header, rows):
-    """A Markdown table: `header` a sequence of column titles, `rows` sequences of cells."""
-    lines = ["| " + " | ".join(map(str, header)) + " |", "|---" * len(header) + "|"]
-    lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def figures(mean, *keys):

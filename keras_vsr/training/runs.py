@@ -4,10 +4,14 @@ its model card states.
 Every recipe takes the same run options (`add_run_arguments`) and goes
 through the same steps with a `Run`:
 
-    run = Run(args)                  # threads, seed, the run folder, args.json
+    run = Run(args)                  # threads, seed, --distribute, the run folder, args.json
     run.fit(task, dataset)           # resumable, until --steps, --max-minutes or --deadline
     run.save(backbone)               # the preset folder
     run.write_card(backbone, facts, optimizer_text, description=..., ...)
+
+With `--distribute` the run is data-parallel (`keras_vsr.training.distribute`):
+`--batch` is the global batch, and only process 0 writes the run folder,
+the preset and its card.
 """
 
 import datetime
@@ -18,6 +22,8 @@ import warnings
 from pathlib import Path
 
 from keras_vsr.evaluation.data_root import add_data_root_argument
+from keras_vsr.training import distribute
+from keras_vsr.utils.atomic_files import write_folder_atomic
 
 
 def parse_deadline(text):
@@ -46,7 +52,7 @@ def add_run_arguments(parser, *, steps, steps_per_epoch, lr, batch, threads=1, l
     """Add the options every recipe takes, with the recipe's defaults:
     `--data-root`, `--batch`, `--steps`, `--steps-per-epoch`, `--lr`,
     `--max-minutes`, `--deadline`, `--threads`, `--seed`, `--run-dir`,
-    `--preset-dir`, `--name` and `--note`."""
+    `--preset-dir`, `--name`, `--note`, `--distribute` and `--scale-lr`."""
     add_data_root_argument(parser)
     parser.add_argument("--batch", type=int, default=batch, help=f"training batch size (default {batch})")
     parser.add_argument("--steps", type=int, default=steps, help=f"training steps planned (default {steps})")
@@ -73,6 +79,7 @@ def add_run_arguments(parser, *, steps, steps_per_epoch, lr, batch, threads=1, l
     parser.add_argument("--preset-dir", default=None, help="where the preset is written (default: <run-dir>/preset)")
     parser.add_argument("--name", default=None, help="preset name for the model card (default: the preset folder's)")
     parser.add_argument("--note", default=None, help="a remark about the run for the model card")
+    distribute.add_arguments(parser)
 
 
 def dataset_options(args):
@@ -128,6 +135,11 @@ def fit_in_run(task, data, args, run_dir, callbacks=(), validation_data=None, op
     finished run started again trains no further; a run whose budget is
     spent only restores its last checkpoint.
 
+    In data-parallel training (`distribute.start`) the task and `data` are
+    readied for this process (`distribute.prepare`); processes other than
+    rank 0 restore the checkpoint but write nothing, and all processes stop
+    together.
+
     Args:
         task: a compiled Keras model.
         data: the training data (a `keras.utils.PyDataset`).
@@ -145,10 +157,14 @@ def fit_in_run(task, data, args, run_dir, callbacks=(), validation_data=None, op
 
     from keras_vsr.training.callbacks import Deadline, WallClock
 
-    backup = keras.callbacks.BackupAndRestore(str(run_dir / "backup"), delete_checkpoint=False)
+    distribute.prepare(task, data)
+    backup, last = distribute.fit_callbacks(run_dir / "backup")
     clock = WallClock(run_dir / "wall_seconds.txt", args.max_minutes and args.max_minutes * 60)
     deadline = Deadline(args.deadline)
     log = run_dir / "log.csv"
+    writer = distribute.is_writer()
+    timing = [clock] if writer else []  # the writer's clock decides the budget for all
+    logging = [keras.callbacks.CSVLogger(str(log), append=True)] if writer else []
     if clock.exhausted:
         print(f"{run_dir}: the training-time budget is spent; restoring the last checkpoint", flush=True)
         backup.set_model(task)
@@ -158,8 +174,8 @@ def fit_in_run(task, data, args, run_dir, callbacks=(), validation_data=None, op
             data,
             validation_data=validation_data,
             epochs=-(-args.steps // args.steps_per_epoch),
-            callbacks=[backup, clock, deadline, *callbacks, keras.callbacks.CSVLogger(str(log), append=True)],
-            verbose=2,
+            callbacks=[backup, *timing, deadline, *callbacks, *logging, *last],
+            verbose=2 if writer else 0,
         )
     steps_done = int(keras.ops.convert_to_numpy((optimizer or task.optimizer).iterations))
     print(f"{steps_done} steps trained; stopped by the deadline: {deadline.stopped}", flush=True)
@@ -202,6 +218,7 @@ def training_facts(args, steps_done, stopped, wall_seconds, optimizer):
     facts = {
         "steps": steps,
         "batch_size": args.batch,
+        **distributed_facts(args),
         "optimizer": optimizer,
         "model selection": "the weights after the last step",
         "wall_seconds": round(wall_seconds),
@@ -215,11 +232,32 @@ def training_facts(args, steps_done, stopped, wall_seconds, optimizer):
     return facts
 
 
+def distributed_facts(args):
+    """The card's facts on data-parallel training: `{}` without
+    `--distribute`, else the engine, the replicas and processes, and
+    whether the learning rates were scaled."""
+    if not args.distribute:
+        return {}
+    from keras_vsr.trainers.distributed import topology
+
+    topo = topology()
+    return {
+        "data parallel": f"{topo.engine}, {topo.replicas} replica(s) in {topo.process_count} process(es), "
+        f"global batch {args.batch}"
+        + (f", learning rates scaled by {topo.replicas}" if args.scale_lr else ""),
+    }
+
+
 class Run:
     """One training run of a recipe, in its run folder (`--run-dir`).
 
-    Creating it limits the CPU threads, seeds every random generator,
-    creates the run folder and keeps the options in `<run-dir>/args.json`.
+    Creating it limits the CPU threads, starts data-parallel training
+    (`--distribute`: the engine, the check of the global batch, and with
+    `--scale-lr` the learning rates multiplied by the replicas), seeds every
+    random generator, creates the run folder and keeps the options in
+    `<run-dir>/args.json`. Only the writing process (`distribute.is_writer`,
+    rank 0) creates or writes anything; `save` and `write_card` do nothing
+    in the others.
 
     Args:
         args: the parsed run options (`add_run_arguments`).
@@ -238,12 +276,26 @@ class Run:
         import keras
 
         self.args = args
+        if args.scale_lr and not args.distribute:
+            raise ValueError("--scale-lr scales the learning rates by the replicas of --distribute; add --distribute.")
         limit_cpu_threads(args.threads)
+        if args.distribute:
+            topo = distribute.start(args.batch)
+            print(
+                f"data parallel: {topo.engine}, {topo.replicas} replica(s), process {topo.process_index} "
+                f"of {topo.process_count}, global batch {args.batch}",
+                flush=True,
+            )
+            if args.scale_lr:
+                for name, (old, new) in distribute.scale_learning_rates(args, topo.replicas).items():
+                    print(f"--scale-lr: {name} {old:g} x {topo.replicas} replicas = {new:g}", flush=True)
         keras.utils.set_random_seed(args.seed)
         self.dir = Path(args.run_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        options = {k: v for k, v in vars(args).items() if not callable(v)}
-        (self.dir / "args.json").write_text(json.dumps(options, indent=2, default=str))
+        self.writer = distribute.is_writer()
+        if self.writer:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            options = {k: v for k, v in vars(args).items() if not callable(v)}
+            (self.dir / "args.json").write_text(json.dumps(options, indent=2, default=str))
         self.preset_dir = Path(args.preset_dir or self.dir / "preset")
         self.name = args.name or self.preset_dir.name
         self.steps, self.stopped, self.wall_seconds = 0, False, 0.0
@@ -257,11 +309,16 @@ class Run:
 
     def save(self, model):
         """Save `model` (`save_to_preset`) to the preset folder, with the
-        run's log as `training_log.csv`."""
-        model.save_to_preset(str(self.preset_dir))
-        log = self.dir / "log.csv"
-        if log.exists():
-            (self.preset_dir / "training_log.csv").write_text(log.read_text())
+        run's log as `training_log.csv` (in the writing process only)."""
+        if not self.writer:
+            return
+        def write(folder):
+            model.save_to_preset(folder)
+            log = self.dir / "log.csv"
+            if log.exists():
+                (Path(folder) / "training_log.csv").write_text(log.read_text())
+
+        write_folder_atomic(self.preset_dir, write)  # a killed run leaves no half-written preset
 
     def write_card(self, backbone, facts, optimizer, **sections):
         """Write the preset's `metadata.json` facts and model card.
@@ -277,6 +334,8 @@ class Run:
         """
         from keras_vsr.training.model_card import write_model_card
 
+        if not self.writer:
+            return
         run_facts = training_facts(self.args, self.steps, self.stopped, self.wall_seconds, optimizer)
         training = {**facts, **{k: v for k, v in run_facts.items() if k not in facts}}
         write_model_card(self.preset_dir, self.name, backbone, training=training, **sections)

@@ -72,8 +72,11 @@ def ssim_map(x, y, max_val=1.0, window_size=11, sigma=1.5):
 def _mirror_indices(length, start, stop):
     """Indices `start .. stop - 1` into an axis of `length`, mirrored (edge
     included) outside `[0, length)` and periodic past `2 * length`."""
-    i = ops.mod(ops.arange(start, stop), 2 * length)
-    return ops.where(i < length, i, 2 * length - 1 - i)
+    period = 2 * length
+    # Made non-negative before the modulo: tf2onnx turns a floor modulo into
+    # a truncating one, which differs on negative numbers.
+    i = ops.mod(ops.arange(start, stop) + period * ops.maximum(-start, 0), period)
+    return ops.where(i < length, i, period - 1 - i)
 
 
 def symmetric_pad(images, height, width):

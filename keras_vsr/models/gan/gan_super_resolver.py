@@ -38,9 +38,17 @@ def loss_weights(**weights):
     return [float(value) for value in weights.values()]
 
 
+def per_image_loss(loss, hr, sr):
+    """`loss`'s values of `(hr, sr)` before any reduction: a Keras `Loss`
+    through its `call` (its `__call__` divides by the replica count inside
+    `tf.distribute`), any other callable as it is."""
+    return loss.call(hr, sr) if isinstance(loss, keras.losses.Loss) else loss(hr, sr)
+
+
 def mean_loss(loss, weight, hr, sr):
-    """`mean(loss(hr, sr))`, or a zero that skips the loss when `weight` is 0."""
-    return ops.mean(loss(hr, sr)) if weight else ops.zeros(())
+    """The mean of `loss`'s per-image values on `(hr, sr)`, or a zero that
+    skips the loss when `weight` is 0."""
+    return ops.mean(per_image_loss(loss, hr, sr)) if weight else ops.zeros(())
 
 
 def weighted_sum(*terms):
@@ -70,7 +78,8 @@ class GANSuperResolver(SuperResolver):
     loss its optimizer minimises), and writes `build_losses` (its loss
     options, the keyword arguments of `compile` beyond this class's; it
     keeps the loss objects in `self._gan_losses`), `discriminator_terms` and
-    `generator_terms`.
+    `generator_terms` (which also gets the discriminator's scores of the
+    real images, as constants, when `generator_uses_real_scores` is True).
 
     Inference (`upscale`, `predict`) uses the generator alone. With
     `compile(ema_momentum=...)` the generator optimizer keeps an exponential
@@ -90,6 +99,7 @@ class GANSuperResolver(SuperResolver):
     default_n_critic = 1
     discriminator_loss_names = ()
     generator_loss_names = ()
+    generator_uses_real_scores = False
 
     def __init__(self, backbone, discriminator=None, seed=0, **kwargs):
         kwargs.pop("compile", None)
@@ -228,13 +238,19 @@ class GANSuperResolver(SuperResolver):
         fake_scores, _ = self.discriminator.stateless_call(
             d_trainable, d_non_trainable, sr, training=True
         )
-        terms = self.generator_terms(hr, sr, fake_scores)
+        real_scores = None
+        if self.generator_uses_real_scores:
+            real_scores, _ = self.discriminator.stateless_call(
+                d_trainable, d_non_trainable, hr, training=True
+            )
+            real_scores = ops.stop_gradient(real_scores)
+        terms = self.generator_terms(hr, sr, fake_scores, real_scores)
         return terms[self.generator_loss_names[0]], (terms, g_non_trainable)
 
     def discriminator_terms(self, real_scores, fake_scores, hr, sr, critic_fn):
         raise NotImplementedError
 
-    def generator_terms(self, hr, sr, fake_scores):
+    def generator_terms(self, hr, sr, fake_scores, real_scores=None):
         raise NotImplementedError
 
     # --------------------------------------------------------------- logging

@@ -80,7 +80,7 @@ class SRGAN(GANSuperResolver):
             "d_fake": ops.mean(fake_scores),
         }
 
-    def generator_terms(self, hr, sr, fake_scores):
+    def generator_terms(self, hr, sr, fake_scores, real_scores=None):
         pixel = mean_loss(self._gan_losses.pixel, self.pixel_weight, hr, sr)
         perceptual = mean_loss(self._gan_losses.perceptual, self.perceptual_weight, hr, sr)
         adversarial = generator_adversarial_loss(fake_scores)

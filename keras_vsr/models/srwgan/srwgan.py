@@ -2,7 +2,13 @@ from keras import ops
 
 from keras_vsr.losses import HyperpixelContentLoss, MSELoss
 from keras_vsr.losses.adversarial import wasserstein_critic_loss, wasserstein_generator_loss
-from keras_vsr.models.gan.gan_super_resolver import GANSuperResolver, loss_weights, mean_loss, weighted_sum
+from keras_vsr.models.gan.gan_super_resolver import (
+    GANSuperResolver,
+    loss_weights,
+    mean_loss,
+    per_image_loss,
+    weighted_sum,
+)
 from keras_vsr.models.srwgan.srwgan_critic import SRWGANCritic
 from keras_vsr.trainers.gradients import gradient_penalty
 from keras_vsr.utils.serialization import register
@@ -78,8 +84,8 @@ class SRWGAN(GANSuperResolver):
             "c_gp": penalty,
         }
 
-    def generator_terms(self, hr, sr, fake_scores):
-        mse = ops.mean(self._gan_losses.mse(hr, sr))
+    def generator_terms(self, hr, sr, fake_scores, real_scores=None):
+        mse = ops.mean(per_image_loss(self._gan_losses.mse, hr, sr))
         content = mean_loss(self._gan_losses.content, self.content_weight, hr, sr)
         adversarial = wasserstein_generator_loss(fake_scores)
         total = weighted_sum(

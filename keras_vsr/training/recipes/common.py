@@ -5,7 +5,8 @@ import os
 
 from keras_vsr.evaluation.data_root import data_path
 from keras_vsr.training import runs
-from keras_vsr.training.model_card import figures, markdown_table
+from keras_vsr.evaluation.report import markdown_table
+from keras_vsr.training.model_card import figures
 
 LOSSES = ("l1", "mse", "charbonnier")  # the keys of keras_vsr.losses.PIXEL_LOSSES
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from keras_vsr.evaluation.data_root import data_path, data_paths
 from keras_vsr.evaluation.report import format_report
 from keras_vsr.training import runs
-from keras_vsr.training.model_card import figures, markdown_table
+from keras_vsr.evaluation.report import markdown_table
+from keras_vsr.training.model_card import figures
 from keras_vsr.training.recipes.common import add_motion_arguments, backbone_from_args, measure_interpolation, relative
 
 FAMILIES = {"ffc": "FFC VAE frame interpolator (Fast Fourier Convolutions), on frame triplets"}

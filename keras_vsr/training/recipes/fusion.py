@@ -22,9 +22,9 @@ colour images of Set14 beside grey copied to three channels.
 """
 
 from keras_vsr.evaluation.data_root import data_path, data_paths
-from keras_vsr.evaluation.report import format_report
+from keras_vsr.evaluation.report import format_report, markdown_table
 from keras_vsr.training import runs
-from keras_vsr.training.model_card import describe_data, figures, markdown_table
+from keras_vsr.training.model_card import describe_data, figures
 from keras_vsr.training.recipes.common import (
     LICENCES_SR,
     add_motion_arguments,

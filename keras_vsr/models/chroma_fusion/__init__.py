@@ -1,0 +1,6 @@
+from keras_vsr.models.chroma_fusion.chroma_fusion_backbone import ChromaFusionBackbone
+from keras_vsr.models.chroma_fusion.chroma_fusion import ChromaFusion, fusion_features
+from keras_vsr.models.chroma_fusion.chroma_fusion_presets import backbone_presets
+from keras_vsr.presets.registry import register_presets
+
+register_presets(backbone_presets, ChromaFusionBackbone)

@@ -1,0 +1,3 @@
+"""Chroma fusion presets bundled with keras_vsr (folders in keras_vsr/presets/bundled)."""
+
+backbone_presets = {}

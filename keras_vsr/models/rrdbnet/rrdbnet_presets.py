@@ -1,0 +1,3 @@
+"""RRDBNet presets bundled with keras_vsr (folders in keras_vsr/presets/bundled)."""
+
+backbone_presets = {}

@@ -140,3 +140,17 @@ def test_no_module_takes_another_modules_private_names():
 def test_the_rule_catches_known_bad_imports(module, target):
     source, destination = _package(module), _package(target)
     assert RANK[destination] >= RANK[source]
+
+
+def test_every_registered_class_has_its_own_name():
+    """Keras finds `@register`ed classes by `keras_vsr>ClassName`: two classes
+    of one name would load each other's saved models."""
+    where = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and any(
+                getattr(d, "id", None) == "register" for d in node.decorator_list
+            ):
+                assert node.name not in where, f"{node.name} in {where.get(node.name)} and {path}"
+                where[node.name] = path
+    assert len(where) > 20

@@ -11,7 +11,7 @@ from keras_vsr.models import SuperResolver, SwinIRBackbone
 from keras_vsr.models.conversion import ConversionError, architectures, convert, convert_state_dict
 from keras_vsr.models.swinir.swinir_layers import (
     CropToScaled,
-    PadToMultiple,
+    ReflectPadToMultiple,
     SwinTransformerBlock,
     relative_position_index,
     shifted_window_mask,
@@ -168,7 +168,7 @@ def test_layers(tmp_path):
     y = run_layer_test(SwinTransformerBlock, block, (1, 12, 16, 12), (1, 12, 16, 12), tmp_path)
     assert np.isfinite(y).all()
     x = np.arange(2 * 5 * 6 * 1, dtype="float32").reshape(2, 5, 6, 1)
-    padded = run_layer_test(PadToMultiple, dict(multiple=4), x, (2, 8, 8, 1), tmp_path)
+    padded = run_layer_test(ReflectPadToMultiple, dict(multiple=4), x, (2, 8, 8, 1), tmp_path)
     np.testing.assert_array_equal(padded, np.pad(x, ((0, 0), (0, 3), (0, 2), (0, 0)), mode="reflect"))
     upscaled = np.repeat(np.repeat(padded, 2, axis=1), 2, axis=2)
     np.testing.assert_array_equal(to_numpy(CropToScaled(2)([upscaled, x])), upscaled[:, :10, :12])

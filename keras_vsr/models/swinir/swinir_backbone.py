@@ -2,7 +2,7 @@ import keras
 
 from keras_vsr.layers import PixelShuffle, SubPixelUpsample
 from keras_vsr.models.backbone import SRBackbone
-from keras_vsr.models.swinir.swinir_layers import CropToScaled, PadToMultiple, SwinTransformerBlock
+from keras_vsr.models.swinir.swinir_layers import CropToScaled, ReflectPadToMultiple, SwinTransformerBlock
 from keras_vsr.utils.serialization import register
 
 UPSAMPLERS = ("pixelshuffle", "pixelshuffledirect", "nearest+conv", "none")
@@ -147,7 +147,7 @@ class SwinIRBackbone(SRBackbone):
         mean = RGB_MEAN if channels == 3 else (0.0,) * channels
 
         inputs = keras.Input(shape=(None, None, channels), name="images")
-        x = PadToMultiple(window_size, dtype=dtype, name="pad")(inputs)
+        x = ReflectPadToMultiple(window_size, dtype=dtype, name="pad")(inputs)
         normalised = keras.layers.Rescaling(
             img_range, offset=[-m * img_range for m in mean], dtype=dtype, name="normalise"
         )(x)

@@ -225,7 +225,7 @@ class SwinTransformerBlock(keras.layers.Layer):
 
 
 @register
-class PadToMultiple(keras.layers.Layer):
+class ReflectPadToMultiple(keras.layers.Layer):
     """Reflect-pad `(batch, h, w, c)` at the bottom and right so that both
     sides become multiples of `multiple` (each padding must be shorter than
     its side, as for `numpy.pad(mode="reflect")`).

@@ -20,6 +20,31 @@ def add_loss_argument(parser, choices=LOSSES):
     parser.add_argument("--loss", choices=choices, default="l1", help="pixel loss (default l1)")
 
 
+DEGRADATIONS = ("none", "realworld")
+
+
+def add_degrade_argument(parser):
+    parser.add_argument(
+        "--degrade", choices=DEGRADATIONS, default="none",
+        help="LR damage: none (clean bicubic) or realworld (JPEG / GIF palette / noise mixture)",
+    )
+
+
+def build_degradation(name):
+    """The training LR damage of `--degrade NAME`: None for "none",
+    `keras_vsr.data.degradations.real_world_mix()` for "realworld"."""
+    from keras_vsr.data.degradations import real_world_mix
+
+    return real_world_mix() if name == "realworld" else None
+
+
+def describe_degradation(degradation):
+    """The card's line on the training LR damage."""
+    if degradation is None:
+        return "none (clean bicubic LR)"
+    return "keras_vsr.data.degradations.real_world_mix() on the bicubic LR (config in metadata.json)"
+
+
 def backbone_from_args(backbone_cls, args):
     """`backbone_cls` built from the parsed options named like its
     constructor arguments (`backbone_cls.config_keys`); the arguments

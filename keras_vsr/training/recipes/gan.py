@@ -18,14 +18,20 @@ from keras_vsr.evaluation.data_root import data_path, data_paths
 from keras_vsr.training import runs
 from keras_vsr.evaluation.report import markdown_table
 from keras_vsr.training.model_card import describe_data, figures
-from keras_vsr.training.recipes.common import LICENCES_SR, measure_benchmark, relative
+from keras_vsr.training.recipes.common import (
+    LICENCES_SR,
+    add_degrade_argument,
+    build_degradation,
+    describe_degradation,
+    measure_benchmark,
+    relative,
+)
 
 FAMILIES = {
     "srgan": "SRGAN: VGG feature + BCE adversarial fine-tuning of an SR generator",
     "srwgan": "SRWGAN: WGAN-GP + hyperpixel content fine-tuning of an SR generator",
     "esrgan": "ESRGAN / Real-ESRGAN: U-Net spectral-norm discriminator, relativistic GAN + pre-activation VGG loss",
 }
-DEGRADATIONS = ("none", "realworld")
 
 
 def add_arguments(parser, family):
@@ -41,10 +47,7 @@ def add_arguments(parser, family):
     parser.add_argument("--d-filters", type=int, default=32, help="discriminator/critic width")
     default_adversarial = {"srgan": 5e-3, "srwgan": 1e-3, "esrgan": 0.1}[family]
     parser.add_argument("--adversarial-weight", type=float, default=default_adversarial)
-    parser.add_argument(
-        "--degrade", choices=DEGRADATIONS, default="none",
-        help="LR damage: none (clean bicubic) or realworld (JPEG / GIF palette / noise mixture)",
-    )
+    add_degrade_argument(parser)
     if family == "esrgan":
         parser.add_argument("--gan-type", choices=("ragan", "vanilla"), default="ragan")
         parser.add_argument("--pixel-weight", type=float, default=1.0, help="L1 pixel weight")
@@ -140,7 +143,6 @@ def build_task(args, backbone):
 
 def run(args):
     from keras_vsr.data import PairedPatchDataset
-    from keras_vsr.data.degradations import real_world_mix
     from keras_vsr.models import SRBackbone, SuperResolver
 
     data = data_paths(args, "data", "sr/train")
@@ -148,7 +150,7 @@ def run(args):
     run = runs.Run(args)
     task, losses = build_task(args, SRBackbone.from_preset(args.init))
     scale = task.backbone.scale
-    degradation = real_world_mix() if args.degrade == "realworld" else None
+    degradation = build_degradation(args.degrade)
     dataset = PairedPatchDataset(
         data, scale=scale, patch_size=args.patch, degradation=degradation, **runs.dataset_options(args)
     )
@@ -180,11 +182,7 @@ def run(args):
             "discriminator steps per generator step": args.n_critic,
             "lr_patch": args.patch,
             "hr_patch": args.patch * scale,
-            "degradation": (
-                "keras_vsr.data.degradations.real_world_mix() on the bicubic LR (config in metadata.json)"
-                if degradation is not None
-                else "none (clean bicubic LR)"
-            ),
+            "degradation": describe_degradation(degradation),
             "generator loss": losses,
             "ema": f"momentum {args.ema}, EMA weights saved" if args.ema else "none",
             "model selection": "the (EMA) weights after the last step",

@@ -23,8 +23,11 @@ from keras_vsr.training import runs
 from keras_vsr.training.model_card import describe_data
 from keras_vsr.training.recipes.common import (
     LICENCES_SR,
+    add_degrade_argument,
     add_loss_argument,
     benchmark_validation,
+    build_degradation,
+    describe_degradation,
     measure_benchmark,
     relative,
     sr_table,
@@ -34,7 +37,6 @@ FAMILIES = {
     "srresnet": "SRResNet / EDSR-style residual network at a fixed scale, on images",
     "compact": "Compact VGG-style network (Real-ESRGAN SRVGGNetCompact) at a fixed scale, on images",
 }
-DEGRADATIONS = ("none", "realworld")
 
 # Published Y-PSNR of other models at the same scale, for the card.
 REFERENCES = {
@@ -59,10 +61,7 @@ def add_arguments(parser, family):
         parser.add_argument("--image-residual", action="store_true")
         parser.add_argument("--kernel", type=int, default=3, help="head and tail kernel size")
     parser.add_argument("--init", default=None, help="preset whose weights training starts from (same architecture)")
-    parser.add_argument(
-        "--degrade", choices=DEGRADATIONS, default="none",
-        help="LR damage: none (clean bicubic) or realworld (JPEG / GIF palette / noise mixture)",
-    )
+    add_degrade_argument(parser)
     parser.add_argument("--patch", type=int, default=24, help="LR patch size")
     add_loss_argument(parser)
     runs.add_run_arguments(parser, steps=18000, steps_per_epoch=1000, lr=5e-4, batch=16, threads=0)
@@ -105,12 +104,6 @@ def describe_backbone(args):
     return f"SRResNetBackbone x{args.scale}, {args.blocks} blocks, {args.filters} filters"
 
 
-def build_degradation(name):
-    from keras_vsr.data.degradations import real_world_mix
-
-    return real_world_mix() if name == "realworld" else None
-
-
 def run(args):
     from keras_vsr.data import PairedPatchDataset
     from keras_vsr.losses import get_pixel_loss
@@ -123,11 +116,12 @@ def run(args):
     task = SuperResolver(backbone)
     optimizer, optimizer_text = runs.cosine_adam(args)
     task.compile(optimizer=optimizer, loss=get_pixel_loss(args.loss))
+    degradation = build_degradation(args.degrade)
     dataset = PairedPatchDataset(
         data,
         scale=args.scale,
         patch_size=args.patch,
-        degradation=build_degradation(args.degrade),
+        degradation=degradation,
         **runs.dataset_options(args),
     )
     run.fit(task, dataset, callbacks=benchmark_validation(task.upscale, bench, "Set5", args.scale, "val_set5_psnr"))
@@ -147,11 +141,7 @@ def run(args):
             "hr_patch": args.patch * args.scale,
             "loss": args.loss,
             "initial weights": args.init or "random",
-            "degradation": (
-                "keras_vsr.data.degradations.real_world_mix() on the bicubic LR (config in metadata.json)"
-                if args.degrade == "realworld"
-                else "none (clean bicubic LR)"
-            ),
+            "degradation": describe_degradation(degradation),
         },
         optimizer_text,
         description=(

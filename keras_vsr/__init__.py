@@ -43,6 +43,7 @@ _EXPORTS = {
     "upscale": "keras_vsr.inference",
     "blend_presets": "keras_vsr.inference",
     "DEFAULT_PRESET": "keras_vsr.inference",
+    "DEFAULT_GIF_PRESET": "keras_vsr.inference",
     "list_presets": "keras_vsr.models",
     "psnr": "keras_vsr.metrics",
     "ssim": "keras_vsr.metrics",

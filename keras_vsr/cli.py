@@ -276,7 +276,8 @@ def _run(args, verb, task, process_one, kinds=("image", "gif", "video")):
     import keras
 
     print(
-        f"{verb}d {done} of {len(jobs)} with {args.preset} on {keras.backend.backend()} "
+        f"{verb}d {done} of {len(jobs)} with {getattr(task, 'presets_used', None) or args.preset} on "
+        f"{keras.backend.backend()} "
         f"in {time.time() - start:.1f}s" + (f"; {failed} failed" if failed else "")
     )
     if failed:
@@ -326,19 +327,41 @@ def cmd_upscale(args):
         raise CLIError(f"--scale must be positive. Received: {args.scale}")
     if args.scale is not None and args.size is not None:
         raise CLIError("give --scale or --size, not both")
-    _run(args, "upscale", lambda: _load_upscaler(args),
-         lambda task, src, dst, progress: _upscale_one(task, src, dst, args, progress))
+    _run(args, "upscale", lambda: _Upscalers(args),
+         lambda upscalers, src, dst, progress: _upscale_one(upscalers.for_file(src), src, dst, args, progress))
 
 
-def _load_upscaler(args):
-    """The preset's super-resolver, blended with `--blend PRESET:ALPHA`."""
+class _Upscalers:
+    """The super-resolvers of `keras-vsr upscale`, each loaded on first use:
+    `--preset` for every file or, without it, `DEFAULT_GIF_PRESET` for GIFs
+    and `DEFAULT_PRESET` for images and videos."""
+
+    def __init__(self, args):
+        self.args = args
+        self.loaded = {}
+
+    def for_file(self, src):
+        from keras_vsr.inference import DEFAULT_GIF_PRESET, DEFAULT_PRESET
+
+        preset = self.args.preset or (DEFAULT_GIF_PRESET if _kind(src) == "gif" else DEFAULT_PRESET)
+        if preset not in self.loaded:
+            self.loaded[preset] = _load_upscaler(preset, self.args)
+        return self.loaded[preset]
+
+    @property
+    def presets_used(self):
+        return ", ".join(self.loaded)
+
+
+def _load_upscaler(preset, args):
+    """The super-resolver of `preset`, blended with `--blend PRESET:ALPHA`."""
     if args.blend is None:
-        return _load(args.preset, "upscale", args.precision)
+        return _load(preset, "upscale", args.precision)
     from keras_vsr.inference.blend import blend_presets, parse_blend
 
     try:
         other, alpha = parse_blend(args.blend)
-        return blend_presets(args.preset, other, alpha)
+        return blend_presets(preset, other, alpha)
     except (ValueError, FileNotFoundError) as e:
         raise CLIError(f"--blend: {e}") from e
 
@@ -589,7 +612,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser():
-    from keras_vsr.inference import DEFAULT_PRESET
+    from keras_vsr.inference import DEFAULT_GIF_PRESET, DEFAULT_PRESET
 
     parser = _Parser(prog="keras-vsr", description="Super-resolution for images and video.", top_level=True)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -597,13 +620,18 @@ def build_parser():
     up = sub.add_parser("upscale", help="upscale an image, GIF or video file, or a folder of them")
     up.add_argument("input", help="a file, or a folder of images/GIFs/videos")
     up.add_argument("output", help="the result file, or a folder when INPUT is one")
-    up.add_argument("--preset", default=DEFAULT_PRESET)
+    up.add_argument(
+        "--preset", default=None,
+        help=f"the model (default: {DEFAULT_PRESET}; for GIFs {DEFAULT_GIF_PRESET}, which is trained on "
+        "palette and dithering damage)",
+    )
     up.add_argument("--scale", type=float, help="output size as a factor of the input (default: the model's scale)")
     up.add_argument("--size", type=_parse_size, help="output size WIDTHxHEIGHT, e.g. 1920x1080")
     up.add_argument("--max-pixels", type=int, default=None, help="refuse larger inputs (default 40,000,000)")
     up.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
     up.add_argument("--tile", type=_parse_tile, default="auto", help="tile size in LR pixels, 'auto' (default) or 'none'")
-    up.add_argument("--tile-overlap", type=int, default=24, help="LR pixels of context around each tile (default 24)")
+    up.add_argument("--tile-overlap", type=int, default=None,
+                    help="LR pixels of context around each tile (default: the model's receptive radius, at most 64)")
     up.add_argument("--precision", choices=PRECISIONS, default="float32",
                     help="compute type; bfloat16 is faster where the CPU has it (default float32)")
     up.add_argument("--blend", default=None, metavar="PRESET:ALPHA",

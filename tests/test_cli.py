@@ -415,3 +415,31 @@ def test_upscale_to_a_given_size(tmp_path, photo, tiny_preset, capsys):
     assert code == 2 and "not both" in err
     with pytest.raises(SystemExit):
         main(["upscale", str(photo), str(tmp_path / "y.png"), "--size", "fifty"])
+
+
+def test_gifs_default_to_the_real_world_preset(tmp_path, photo, tiny_preset, capsys, monkeypatch):
+    """Without --preset, GIFs get DEFAULT_GIF_PRESET and images DEFAULT_PRESET;
+    --preset applies to every file."""
+    import keras_vsr.cli as cli
+    from keras_vsr.inference import DEFAULT_GIF_PRESET, DEFAULT_PRESET
+    from keras_vsr.inference.tasks import load_task
+
+    loaded = []
+
+    def load_tiny(preset, args):
+        loaded.append(preset)
+        return load_task(str(tiny_preset), "upscale")
+
+    monkeypatch.setattr(cli, "_load_upscaler", load_tiny)
+    src = tmp_path / "inputs"
+    src.mkdir()
+    Image.open(photo).save(src / "a.png")
+    Image.open(photo).save(src / "b.gif")
+    Image.open(photo).save(src / "c.gif")
+    code, stdout, _ = run(capsys, "upscale", src, tmp_path / "out")
+    assert code == 0
+    assert loaded == [DEFAULT_PRESET, DEFAULT_GIF_PRESET]  # each loaded once, on first use
+    assert f"with {DEFAULT_PRESET}, {DEFAULT_GIF_PRESET} on" in stdout.splitlines()[-1]
+    loaded.clear()
+    assert run(capsys, "upscale", src, tmp_path / "out2", "--preset", tiny_preset)[0] == 0
+    assert loaded == [str(tiny_preset)]

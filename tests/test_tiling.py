@@ -7,7 +7,7 @@ import pytest
 
 from keras_vsr.models import SuperResolver
 from keras_vsr.utils import tiling
-from keras_vsr.utils.tiling import upscale_tiled
+from keras_vsr.utils.tiling import MAX_DEFAULT_OVERLAP, default_overlap, upscale_tiled
 from tests.support import tiny_srresnet
 
 SIZE = (70, 53)  # odd, and not a multiple of any tile size used below
@@ -22,19 +22,8 @@ def texture(height, width, seed=0):
 
 
 def receptive_radius(backbone):
-    """The SRResNet receptive-field radius in LR pixels, as documented in
-    `keras_vsr.utils.tiling`, rounded up."""
-    upsample = {2: 1, 3: 1, 4: 1.5}[backbone.scale]
-    radius = (
-        backbone.head_kernel_size // 2
-        + 2 * backbone.num_blocks
-        + 1
-        + upsample
-        + (backbone.tail_kernel_size // 2) / backbone.scale
-    )
-    if backbone.image_residual:
-        radius = max(radius, 2)
-    return math.ceil(radius)
+    """The backbone's receptive radius in LR pixels, rounded up."""
+    return math.ceil(backbone.receptive_radius)
 
 
 def max_abs_diff(a, b):
@@ -75,6 +64,9 @@ def models(tiny_preset):
 def test_tiled_equals_whole_image_with_overlap_covering_the_receptive_field(models, name):
     task = models[name]
     overlap = receptive_radius(task.backbone)
+    # The formula of `keras_vsr.utils.tiling`: head 3x3, two convs per block,
+    # body conv, x4 sub-pixel convs (1.5), tail 3x3 at HR (1 / 4).
+    assert task.backbone.receptive_radius == {"tiny": 5.75, "deep": 11.75}[name]
     assert overlap == {"tiny": 6, "deep": 12}[name]
     image = texture(*SIZE)
     whole = task.upscale(image, tile=None)
@@ -196,3 +188,77 @@ def test_bad_arguments_raise(models):
     # A bad overlap fails even where it would not be used (a small image).
     with pytest.raises(ValueError, match="Received: tile_overlap=-1"):
         task.upscale(image, tile_overlap=-1)
+
+
+def cell_mean(m, scale):
+    """A stand-in model on an `m` x `m` grid from its input's top-left
+    corner, as a pixel unshuffle or window attention has: every cell becomes
+    its mean (edge-padded at the bottom and right), then nearest upsampling.
+    Its receptive radius is `m - 1`."""
+
+    def predict(x):
+        n, h, w, c = x.shape
+        padded = np.pad(x, ((0, 0), (0, -h % m), (0, -w % m), (0, 0)), mode="edge")
+        cells = padded.reshape(n, padded.shape[1] // m, m, padded.shape[2] // m, m, c).mean(axis=(2, 4))
+        return nearest(scale)(np.repeat(np.repeat(cells, m, axis=1), m, axis=2)[:, :h, :w])
+
+    return predict
+
+
+@pytest.mark.parametrize("size", [(37, 29), (16, 16), (45, 8)])
+def test_aligned_windows_keep_the_models_grid(size):
+    image = texture(*size, seed=3)
+    whole = upscale_tiled(cell_mean(4, 2), image, scale=2, tile=image.shape[0] + image.shape[1])
+    recorder = Recorder(cell_mean(4, 2))
+    aligned = upscale_tiled(recorder, image, scale=2, tile=10, overlap=3, align=4)
+    np.testing.assert_array_equal(aligned, whole)
+    assert len({s[1] for s in recorder.shapes}) <= 2 and len({s[2] for s in recorder.shapes}) <= 2
+    assert max(s[1] for s in recorder.shapes) <= 10 + 2 * 3 + 2 * (4 - 1)  # the border window: up to align - 1 longer
+
+
+def test_unaligned_windows_break_a_grid_model():
+    image = texture(37, 29, seed=3)
+    whole = cell_mean(4, 2)(image[None].astype(np.float64))[0]
+    unaligned = upscale_tiled(cell_mean(4, 2), image, scale=2, tile=10, overlap=3)
+    assert max_abs_diff(unaligned, np.round(whole).astype(np.uint8)) > 1
+
+
+def test_default_overlap_is_the_radius_up_to_the_cap_then_the_measured_one():
+    from types import SimpleNamespace
+
+    assert default_overlap(SimpleNamespace(receptive_radius=19.75)) == 20
+    assert default_overlap(SimpleNamespace(receptive_radius=MAX_DEFAULT_OVERLAP)) == MAX_DEFAULT_OVERLAP
+    assert default_overlap(SimpleNamespace(receptive_radius=348.25, measured_overlap=32)) == 32
+    assert default_overlap(SimpleNamespace(receptive_radius=348.25)) == MAX_DEFAULT_OVERLAP
+    assert default_overlap(SimpleNamespace()) == MAX_DEFAULT_OVERLAP
+
+
+def test_upscale_tiles_with_the_backbones_overlap_by_default(models):
+    task = models["deep"]
+    image = texture(*SIZE)
+    recorder = Recorder(task.predict_on_batch)
+    tiled = upscale_tiled(recorder, image, 4, tile=24, overlap=default_overlap(task.backbone))
+    default = task.upscale(image, tile=24)
+    np.testing.assert_array_equal(default, tiled)
+    assert recorder.largest == (24 + 2 * 12, 24 + 2 * 12)
+    assert max_abs_diff(default, task.upscale(image, tile=None)) <= 1
+
+
+SR_BACKBONES = (
+    "SRResNetBackbone",  # also the SRGAN and SRWGAN generators
+    "UNetSRBackbone",
+    "Depth2SpaceBackbone",
+    "RRDBNetBackbone",  # also the ESRGAN generator
+    "CompactSRBackbone",
+    "SPANBackbone",
+    "SwinIRBackbone",
+)
+
+
+def test_every_upscaling_backbone_states_its_receptive_radius():
+    from keras_vsr import models
+    from keras_vsr.models.conversion import converters
+
+    assert {c.backbone_cls.__name__ for c in converters() if c.purpose == "upscale"} <= set(SR_BACKBONES)
+    for name in SR_BACKBONES:
+        assert isinstance(getattr(models, name).receptive_radius, property), name

@@ -54,12 +54,27 @@ case "${1:-}" in
   test)
     install
     shift
+    # One pytest process per backend (a Keras backend is fixed per process).
+    # JAX's pass, mostly single-threaded compilation, runs beside the
+    # TensorFlow and PyTorch passes; every line is prefixed with its backend.
+    results=$(mktemp -d)
+    suite() {
+      local backend=$1
+      shift
+      KERAS_BACKEND=$backend TF_CPP_MIN_LOG_LEVEL=2 "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@" tests \
+        2>&1 | sed -u "s/^/[$backend] /"
+      echo "${PIPESTATUS[0]}" > "$results/$backend"
+    }
+    { suite tensorflow "$@"; suite torch "$@"; } &
+    suite jax "$@" &
+    wait
     status=0
     for backend in tensorflow torch jax; do
-      echo "=== KERAS_BACKEND=$backend ==="
-      KERAS_BACKEND=$backend TF_CPP_MIN_LOG_LEVEL=2 "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@" tests \
-        || status=1
+      code=$(cat "$results/$backend" 2>/dev/null || echo 1)
+      echo "=== KERAS_BACKEND=$backend: pytest exit status $code ==="
+      [ "$code" = 0 ] || status=1
     done
+    rm -rf "$results"
     exit $status
     ;;
   install)

@@ -128,7 +128,7 @@ def run_colorization(args):
 
 def run_fusion(args):
     """RGB PSNR / SSIM of frames coloured from key frames every K frames, every baseline beside the others."""
-    from keras_vsr.evaluation.fusion import DAMAGED_CLIPS, evaluate_fusion, evaluation_sequences, format_fusion_report
+    from keras_vsr.evaluation.fusion import evaluate_fusion, evaluation_sequences, format_fusion_report
     from keras_vsr.inference.colour_propagation import ChromaPropagator
     from keras_vsr.inference.tasks import DEFAULT_COLORIZER_PRESET, DEFAULT_INTERPOLATOR_PRESET
 
@@ -136,8 +136,7 @@ def run_fusion(args):
         if k < 2:
             raise ValueError(f"--key-every: spacings must be >= 2. Received {k}")
     folder = existing_folder(data_path(args, "data", "video/clips"), "data")
-    exclude = DAMAGED_CLIPS if args.exclude is None else args.exclude
-    sequences = evaluation_sequences(folder, args.start, args.frames, args.max_side, exclude)
+    sequences = evaluation_sequences(folder, args.start, args.frames, args.max_side, args.exclude)
     colorizer = _load(args, "colorize", DEFAULT_COLORIZER_PRESET, option="colorizer")[1]
     interpolator = _load(args, "interpolate", DEFAULT_INTERPOLATOR_PRESET, option="interpolator")[1]
     fusion = _load(args, "fuse")[1] if args.preset else None
@@ -221,8 +220,9 @@ def add_evaluate_parser(subparsers):
     fu.add_argument("--start", type=int, default=150, help="first frame of each clip measured (default 150)")
     fu.add_argument("--frames", type=int, default=33, help="frames of each clip measured (default 33)")
     fu.add_argument(
-        "--exclude", nargs="*", default=None,
-        help="clips left out, by name without extension (default: Megamind_bugy, the damaged copy)",
+        "--exclude", nargs="+", default=(),
+        help="clips left out, by file name without extension (e.g. Megamind_bugy, the damaged copy in "
+        "../shared/data/video/clips)",
     )
     fu.add_argument("--max-side", type=int, default=256, help="frames shrunk to this longer side (default 256)")
     fu.add_argument("--flow", choices=("chained", "direct"), default="chained", help="flow over several frames")

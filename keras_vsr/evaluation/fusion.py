@@ -41,8 +41,6 @@ FACTORS = (1, 2)
 # trained on their first 150 frames); 33 of them are measured, shrunk to a
 # longer side of at most 256 pixels.
 CLIP_START, CLIP_FRAMES = 150, 33
-# The deliberately damaged copy of Megamind in the data folder's clips.
-DAMAGED_CLIPS = ("Megamind_bugy",)
 MAX_SIDE = 400
 EVALUATION_SIDE = 256
 

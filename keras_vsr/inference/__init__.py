@@ -1,4 +1,4 @@
-from keras_vsr.inference.upscale import DEFAULT_PRESET, load_super_resolver, upscale
+from keras_vsr.inference.upscale import DEFAULT_GIF_PRESET, DEFAULT_PRESET, load_super_resolver, upscale
 from keras_vsr.inference.interpolate import (
     DEFAULT_INTERPOLATOR_PRESET,
     interpolate,

@@ -3,6 +3,10 @@
 from keras_vsr.inference.tasks import load_task
 
 DEFAULT_PRESET = "srresnet_b8f48_291photos_x4"
+# The default for GIF input: the network fine-tuned on JPEG, GIF-palette and
+# noise damage, which measures better than `DEFAULT_PRESET` on 64-colour
+# dithered GIF frames (its model card; README "Real-world input").
+DEFAULT_GIF_PRESET = "srresnet_b8f48_realworld_x4"
 
 
 def load_super_resolver(preset=DEFAULT_PRESET, precision="float32"):
@@ -18,7 +22,7 @@ def load_super_resolver(preset=DEFAULT_PRESET, precision="float32"):
     return load_task(preset, "upscale", precision)
 
 
-def upscale(image, preset=DEFAULT_PRESET, tile="auto", tile_overlap=24, precision="float32"):
+def upscale(image, preset=DEFAULT_PRESET, tile="auto", tile_overlap=None, precision="float32"):
     """Super-resolve `image` (uint8/uint16/float array, grey, RGB or RGBA).
 
     See `SuperResolver.upscale` for how channels, dtypes and tiling are
@@ -30,8 +34,9 @@ def upscale(image, preset=DEFAULT_PRESET, tile="auto", tile_overlap=24, precisio
             Default `DEFAULT_PRESET`.
         tile: `None` (whole image), int (tile size in LR pixels) or
             `"auto"` (tile large images only). Default `"auto"`.
-        tile_overlap: int >= 0, LR pixels of context around each tile.
-            Default 24.
+        tile_overlap: int >= 0, LR pixels of context around each tile, or
+            None for the model's default (its receptive radius, at most 64;
+            see `keras_vsr.utils.tiling.default_overlap`). Default None.
         precision: `"float32"`, `"bfloat16"` or `"float16"`: the model
             computes in that type (Keras' mixed policies; weights stay
             float32). Reduced precision is faster only on hardware with

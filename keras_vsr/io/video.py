@@ -32,6 +32,8 @@ VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".m
 _THUMBNAIL_SIDE = 64
 # ffmpeg error lines kept to explain a damaged stream.
 _KEPT_ERROR_LINES = 10
+# Encoded frames that may wait for ffmpeg while the next one is computed.
+_SEND_AHEAD = 2
 # Audio codecs copied as they are into MP4 files: those that MP4 players
 # and web browsers commonly play. Others (PCM, ADPCM, Vorbis, ...) are
 # encoded to AAC.
@@ -278,12 +280,54 @@ def _even(frame):
     return np.ascontiguousarray(frame)
 
 
+class _FrameSender:
+    """Feeds frames to an imageio-ffmpeg writer from a background thread.
+
+    `send` queues a frame (at most `_SEND_AHEAD` wait) and returns, so the
+    caller computes the next frame while this one goes down the pipe into
+    ffmpeg; an error of the writer is raised by the next `send` or by
+    `close`, which waits for the queued frames and closes the writer.
+    """
+
+    def __init__(self, writer):
+        self._writer = writer
+        self._frames = queue.Queue(maxsize=_SEND_AHEAD)
+        self._error = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while (frame := self._frames.get()) is not None:
+            if self._error is None:
+                try:
+                    self._writer.send(frame)
+                except BaseException as e:  # re-raised on the calling thread
+                    self._error = e
+
+    def _raise_error(self):
+        if self._error is not None:
+            raise self._error
+
+    def send(self, frame):
+        self._raise_error()
+        self._frames.put(frame)
+
+    def close(self):
+        """Wait for the queued frames, close the writer, raise its error if any."""
+        self._frames.put(None)
+        self._thread.join()
+        self._writer.close()
+        self._raise_error()
+
+
 def _encode_frames(frames, frame_fn, path, fps, crf):
     """Write `frame_fn(frame)` for each frame into the H.264 video `path`;
-    return the number of frames."""
+    return the number of frames. Frames go to ffmpeg from a background
+    thread (`_FrameSender`), so `frame_fn` and the encoder's input overlap;
+    decoding overlaps both through `iter_video_frames`' reader thread."""
     import imageio_ffmpeg
 
-    writer, size, count = None, None, 0
+    sender, size, count = None, None, 0
     try:
         for frame in frames:
             result = np.asarray(frame_fn(frame))
@@ -308,16 +352,17 @@ def _encode_frames(frames, frame_fn, path, fps, crf):
                     output_params=["-crf", str(crf)],
                 )
                 writer.send(None)
+                sender = _FrameSender(writer)
             elif result.shape != size:
                 raise ValueError(
                     f"`frame_fn` must return frames of one size, {size} for frame 0. "
                     f"Received shape {result.shape} for frame {count}"
                 )
-            writer.send(_even(result))
+            sender.send(_even(result))
             count += 1
     finally:
-        if writer is not None:
-            writer.close()
+        if sender is not None:
+            sender.close()
     return count
 
 

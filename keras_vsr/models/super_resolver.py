@@ -12,7 +12,7 @@ from keras_vsr.models.task import Task
 from keras_vsr.utils.imresize import bicubic_resize
 from keras_vsr.utils.images import from_float, split_alpha, to_float, merge_alpha
 from keras_vsr.utils.serialization import register
-from keras_vsr.utils.tiling import resolve_tile, upscale_tiled
+from keras_vsr.utils.tiling import default_overlap, resolve_tile, upscale_tiled
 
 
 @register
@@ -69,13 +69,15 @@ class SuperResolver(Task):
         s = self.backbone.scale
         return [PSNR(crop_border=s, test_y_channel=True), SSIM(crop_border=s, test_y_channel=True)]
 
-    def upscale(self, image, tile="auto", tile_overlap=24, progress=None, size=None, scale=None):
+    def upscale(self, image, tile="auto", tile_overlap=None, progress=None, size=None, scale=None):
         """Super-resolve one image.
 
         Large images are upscaled tile by tile (`keras_vsr.utils.tiling.
         upscale_tiled`), so memory is bounded by the tile size rather than
         the image size; the result equals whole-image inference within one
-        grey level when `tile_overlap` covers the model's receptive field.
+        grey level when `tile_overlap` covers the model's receptive field,
+        which the default overlap does for every backbone whose radius is
+        at most `tiling.MAX_DEFAULT_OVERLAP` (64) LR pixels.
 
         The output size depends on the backbone:
 
@@ -104,9 +106,11 @@ class SuperResolver(Task):
                 `"auto"` tiles with `tiling.AUTO_TILE_SIZE` (256) only when
                 `h * w` exceeds `tiling.AUTO_TILE_PIXELS` (512 * 512).
                 Tiling applies to the RGB channels. Default `"auto"`.
-            tile_overlap: int >= 0, LR pixels of context around each tile;
-                see `keras_vsr.utils.tiling` for choosing it from the
-                receptive field. Default 24 (covers the bundled 8-block x4 preset).
+            tile_overlap: int >= 0 or None, LR pixels of context around
+                each tile. None uses the backbone's default,
+                `keras_vsr.utils.tiling.default_overlap(backbone)`: its
+                `receptive_radius` rounded up when at most 64, else its
+                measured overlap. Default None.
             progress: optional callable wrapping the list of tiles (e.g.
                 `tqdm.tqdm`) to report progress when tiling. Default None.
             size: pair of ints `(height, width)` or None, the output size.
@@ -119,6 +123,8 @@ class SuperResolver(Task):
             Array of the same dtype and channel layout as `image`, of the
             requested size (by default `scale` times larger).
         """
+        if tile_overlap is None:
+            tile_overlap = default_overlap(self.backbone)
         array = np.asarray(image)
         rgb, alpha, layout = split_alpha(array)
         height, width = rgb.shape[:2]
@@ -145,7 +151,10 @@ class SuperResolver(Task):
         if tile is None:
             return from_float(np.asarray(self.predict_on_batch(to_float(image)[None]))[0], dtype)
         # Tiles come back in the input's dtype, clipped to its range.
-        out = upscale_tiled(self.predict_on_batch, image, scale, tile=tile, overlap=tile_overlap, progress=progress)
+        align = getattr(self.backbone, "size_multiple", 1)
+        out = upscale_tiled(
+            self.predict_on_batch, image, scale, tile=tile, overlap=tile_overlap, progress=progress, align=align
+        )
         return out if out.dtype == dtype else from_float(out, dtype)
 
     def _upscale_fixed(self, rgb, dtype, target):

@@ -78,3 +78,9 @@ class CompactSRBackbone(SRBackbone):
         self.filters = filters
         self.activation = activation
         self.channels = channels
+
+    @property
+    def receptive_radius(self):
+        """LR pixels each output pixel depends on, on every side: one per 3x3
+        conv (head, body, tail), all at the input resolution."""
+        return self.num_conv + 2

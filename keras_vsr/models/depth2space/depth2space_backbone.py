@@ -257,3 +257,13 @@ class Depth2SpaceBackbone(SRBackbone):
         self.geometry = geometry
         ratio = target_size[0] / input_size[0]
         self.scale = int(ratio) if ratio == int(ratio) and target_size[1] == ratio * input_size[1] else ratio
+
+    @property
+    def receptive_radius(self):
+        """Input pixels each output block depends on, on every side, at
+        most: its field spans `stride * (first_kernel + second_kernel - 1)`
+        input pixels (the larger axis), and where the block sits in it
+        drifts over the frame (module docstring), so the whole span counts.
+        Informative only: fixed-geometry models are never tiled."""
+        first, second = self.geometry["first_kernel"], self.geometry["second_kernel"]
+        return max(self.stride * (a + b - 1) for a, b in zip(first, second))

@@ -109,3 +109,10 @@ class SPANBackbone(SRBackbone):
         self.rgb_mean = rgb_mean
         self.channels = channels
         self.output_channels = output_channels
+
+    @property
+    def receptive_radius(self):
+        """LR pixels each output pixel depends on, on every side: one per 3x3
+        conv, all at the input resolution (head, three per block, `conv_2`,
+        upsampler; the attention and `conv_cat` are pointwise): 21."""
+        return 3 * NUM_BLOCKS + 3

@@ -3,6 +3,7 @@ import keras
 from keras_vsr.layers import BicubicUpsample, ResidualBlock, SubPixelUpsample
 from keras_vsr.models.backbone import SRBackbone
 from keras_vsr.utils.serialization import register
+from keras_vsr.utils.tiling import subpixel_radius
 
 
 @register
@@ -102,3 +103,18 @@ class SRResNetBackbone(SRBackbone):
         self.res_scale = res_scale
         self.image_residual = image_residual
         self.channels = channels
+
+    @property
+    def receptive_radius(self):
+        """LR pixels each output pixel depends on, on every side: the head,
+        two 3x3 convs per block, the body conv, the upsampling convs and the
+        tail (in HR pixels, divided by `scale`); at least the bicubic
+        image residual's 2 (`keras_vsr.utils.tiling`)."""
+        radius = (
+            self.head_kernel_size // 2
+            + 2 * self.num_blocks
+            + 1
+            + subpixel_radius(self.scale)
+            + (self.tail_kernel_size // 2) / self.scale
+        )
+        return max(radius, 2) if self.image_residual else radius

@@ -4,6 +4,7 @@ from keras_vsr.layers import PixelShuffle, SubPixelUpsample
 from keras_vsr.models.backbone import SRBackbone
 from keras_vsr.models.swinir.swinir_layers import CropToScaled, ReflectPadToMultiple, SwinTransformerBlock
 from keras_vsr.utils.serialization import register
+from keras_vsr.utils.tiling import subpixel_radius
 
 UPSAMPLERS = ("pixelshuffle", "pixelshuffledirect", "nearest+conv", "none")
 RESIDUAL_CONNECTIONS = ("1conv", "3conv")
@@ -98,6 +99,12 @@ class SwinIRBackbone(SRBackbone):
         "img_size",
         "channels",
     )
+
+    measured_overlap = 32
+    """The default tile overlap, for a receptive radius beyond
+    `keras_vsr.utils.tiling.MAX_DEFAULT_OVERLAP`: `tools/seam_error.py`
+    measured seams of at most 1 grey level from overlap 16 on (lightweight
+    x4 with random weights); 32 leaves a margin."""
 
     def __init__(
         self,
@@ -209,3 +216,28 @@ class SwinIRBackbone(SRBackbone):
         self.num_feat = num_feat
         self.img_size = img_size
         self.channels = channels
+
+    @property
+    def size_multiple(self):
+        """Inputs are padded to a multiple of `window_size` and attend within
+        windows on that grid; tiles start on it
+        (`keras_vsr.utils.tiling.upscale_tiled`)."""
+        return self.window_size
+
+    @property
+    def receptive_radius(self):
+        """LR pixels each output pixel can depend on, on every side: every
+        Swin layer attends within a window, `window_size - 1` pixels further
+        (shifted or not); one per 3x3 conv (`conv_first`, each group's and
+        the body's `resi_connection`: two for `"3conv"`); then the
+        upsampler's convs at their resolutions. 262.75 for classical x4
+        (36 layers, window 8). An upper bound: attention weights far from
+        the centre are usually small, see `measured_overlap`."""
+        steps = self.scale.bit_length() - 1
+        conv = 1 if self.resi_connection == "1conv" else 2
+        radius = 1 + sum(self.depths) * (self.window_size - 1) + conv * (len(self.depths) + 1)
+        if self.upsampler == "pixelshuffle":
+            return radius + 1 + subpixel_radius(self.scale) + 1 / self.scale
+        if self.upsampler == "nearest+conv":
+            return radius + 2 + 2.0**-steps
+        return radius + 1

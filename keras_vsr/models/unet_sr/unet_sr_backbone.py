@@ -151,3 +151,22 @@ class UNetSRBackbone(SRBackbone):
         self.default_scale = default_scale
         self.channels = channels
         self.scale = 1
+
+    @property
+    def size_multiple(self):
+        """Inputs are padded to a multiple of `2**(len(filters) - 1)`, the
+        grid of the strided convolutions; tiles start on it
+        (`keras_vsr.utils.tiling.upscale_tiled`)."""
+        return 2 ** (len(self.filters) - 1)
+
+    @property
+    def receptive_radius(self):
+        """Input pixels each output pixel depends on, on every side (the
+        input is the bicubic-resized image): `convs_per_level` 3x3 convs on
+        each level, `2**level` pixels each, down (encoder, every level) and
+        up (decoder, every level but the deepest); 3 pixels of the finer
+        level per strided down-conv and transposed up-conv pair; the tail
+        conv. 30 for the default `(32, 64, 128)` with 2 convs."""
+        depth = len(self.filters) - 1
+        convs = self.convs_per_level * (2 ** (depth + 1) - 1 + 2**depth - 1)
+        return convs + 3 * (2**depth - 1) + 1

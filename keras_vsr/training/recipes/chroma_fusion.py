@@ -2,7 +2,7 @@
 the chroma of RGB key frames propagated along optical flow, and a
 colouriser's chroma where propagation cannot reach.
 
-    keras-vsr train chroma-fusion --data-root ../shared/data --steps 800 \\
+    keras-vsr train chroma-fusion --data-root ../shared/data --steps 800 --exclude Megamind_bugy \\
         --run-dir /work/fusion_runs/chroma_fusion --preset-dir keras_vsr/presets/bundled/NAME
 
 Training examples are made once and kept in `<run-dir>/examples.npz`: on
@@ -44,6 +44,11 @@ def add_arguments(parser, family):
         "--uniform-share", type=float, default=0.2,
         help="floor of the crop sampling weight, as a share of the mean blend error",
     )
+    parser.add_argument(
+        "--exclude", nargs="+", default=(),
+        help="clips left out of training and of the card's evaluation, by file name without extension "
+        "(e.g. Megamind_bugy, the damaged copy in ../shared/data/video/clips)",
+    )
     parser.add_argument("--val-batch", type=int, default=16)
     parser.add_argument("--val-steps", type=int, default=8)
     runs.add_run_arguments(parser, steps=800, steps_per_epoch=50, lr=3e-4, batch=16)
@@ -56,7 +61,7 @@ def training_sequences(args):
     import numpy as np
 
     from keras_vsr.data.sources import find_sequence_sources, load_frame_folder, load_video
-    from keras_vsr.evaluation.fusion import DAMAGED_CLIPS, shrink
+    from keras_vsr.evaluation.fusion import shrink
 
     sequences = []
     root = data_path(args, "data", "video")
@@ -66,7 +71,7 @@ def training_sequences(args):
         sequences.append((Path(folder).name, shrink(frames[: max(2, int(len(frames) * 0.8))])))
     _, videos = find_sequence_sources(str(root / "clips"))
     for video in videos:
-        if Path(video).stem in DAMAGED_CLIPS:
+        if Path(video).stem in args.exclude:
             continue
         for i, scene in enumerate(load_video(video, grey=False, max_frames=args.clip_frames)):
             sequences.append((f"{Path(video).stem}_{i}", shrink(np.asarray(scene))))
@@ -153,16 +158,11 @@ def run(args):
 
 def write_card(args, run_, task, data_description):
     """Measure with the fusion evaluation (every baseline beside) and write the model card."""
-    from keras_vsr.evaluation.fusion import (
-        DAMAGED_CLIPS,
-        evaluate_fusion,
-        evaluation_sequences,
-        format_fusion_report,
-    )
+    from keras_vsr.evaluation.fusion import evaluate_fusion, evaluation_sequences, format_fusion_report
     from keras_vsr.inference.tasks import DEFAULT_INTERPOLATOR_PRESET, load_task
 
     clips = data_path(args, "data", "video") / "clips"
-    sequences = evaluation_sequences(clips, exclude=DAMAGED_CLIPS)
+    sequences = evaluation_sequences(clips, exclude=args.exclude)
     results = evaluate_fusion(
         sequences, load_task(args.colorizer, "colorize"), load_task(DEFAULT_INTERPOLATOR_PRESET, "interpolate"), task,
         progress=lambda line: print(line, flush=True),

@@ -9,18 +9,27 @@ folders passed in. All model work, from every tab, goes through one queue
 with a single worker, so visitors wait their turn instead of running several
 models at once. Uploads are limited in bytes (`max_file_size`), in pixels per
 image or frame (`max_pixels`) and in frames (`max_frames`). Results are
-written to a temporary folder owned by the app and removed after
-`RESULT_LIFETIME` seconds; the server hands out those results and the
-visitors' own uploads, and no other file (`allowed_paths` stays empty).
+written to a temporary folder owned by the app, inside Gradio's own upload
+folder so that Gradio serves them without copying them; the server hands out
+those results and the visitors' own uploads, and no other file
+(`allowed_paths` stays empty).
+
+A request whose visitor leaves (closes the tab, disconnects, cancels) stops
+at its next frame and frees the model for the next one. When a visitor's
+session ends, its uploads and results are deleted; anything left over (an
+upload never submitted, a session that never ended) is deleted after
+`RESULT_LIFETIME` seconds.
 
 Needs Gradio (`pip install "keras-vsr[app]"`).
 """
 
+import contextlib
 import functools
 import json
 import re
 import shutil
 import tempfile
+import threading
 import time
 import weakref
 from pathlib import Path
@@ -61,6 +70,26 @@ class RequestError(gr.Error):
         super().__init__(message, print_exception=False)
 
 
+def request_abandoned():
+    """Whether the Gradio event this handler runs for was given up: its
+    visitor disconnected or closed the session (Gradio marks the event dead
+    or closed) or cancelled it (Gradio drops it from its running jobs). False
+    outside a served event.
+
+    Gradio cannot stop a handler running in a worker thread; the handlers
+    call this between frames and stop themselves. It reads the state of
+    Gradio's queue (`Blocks._queue`), which Gradio offers no public call for.
+    """
+    from gradio.context import LocalContext
+
+    blocks, event_id = LocalContext.blocks.get(None), LocalContext.event_id.get(None)
+    running = getattr(getattr(blocks, "_queue", None), "active_jobs", None)
+    if running is None or event_id is None:
+        return False
+    events = [event for job in list(running) if job for event in job if event._id == event_id]
+    return not events or not events[0].alive or events[0].closed
+
+
 class AppHandlers:
     """The event handlers behind the app's tabs, callable without a server.
 
@@ -83,8 +112,13 @@ class AppHandlers:
         precision: "float32" (default), "bfloat16" or "float16", the compute
             type the models are built with (a ValueError for anything else).
 
-    Results go to `self.workdir`, a new temporary folder deleted when this
-    object is garbage collected or Python exits.
+    Results go to `self.workdir`, a new temporary folder inside Gradio's
+    upload folder, deleted when this object is garbage collected or Python
+    exits. Handlers called by a served app also take Gradio's `request`:
+    the session's uploads and results are deleted by `end_session`, and
+    GIFs and videos stop between frames once `request_abandoned()`. One
+    handler at a time runs a model, even when Gradio has already handed the
+    worker of a cancelled request to the next one.
     """
 
     def __init__(self, presets=None, max_pixels=DEFAULT_MAX_PIXELS, max_frames=DEFAULT_MAX_FRAMES, interpolator="auto",
@@ -101,15 +135,20 @@ class AppHandlers:
             interpolator = DEFAULT_INTERPOLATOR_PRESET if DEFAULT_INTERPOLATOR_PRESET in installed else None
         self.interpolator = interpolator
         self.precision = check_precision(precision)
-        self.workdir = Path(tempfile.mkdtemp(prefix="keras-vsr-app-"))
+        uploads = Path(gr.utils.get_upload_folder())
+        uploads.mkdir(parents=True, exist_ok=True)
+        self.workdir = Path(tempfile.mkdtemp(prefix="keras-vsr-app-", dir=uploads))
         weakref.finalize(self, shutil.rmtree, self.workdir, ignore_errors=True)
+        self._model_lock = threading.Lock()
+        self._sessions_lock = threading.Lock()
+        self._session_files = {}  # session hash -> the uploads and job folders it used
 
     @property
     def default_preset(self):
         """`DEFAULT_PRESET` when it is installed, else the first preset."""
         return DEFAULT_PRESET if DEFAULT_PRESET in self.presets else next(iter(self.presets))
 
-    def upscale_image(self, path, preset, scale=None):
+    def upscale_image(self, path, preset, scale=None, request: gr.Request = None):
         """Upscale the image file at `path`.
 
         Args:
@@ -117,6 +156,8 @@ class AppHandlers:
             preset: a key of `self.presets`.
             scale: output scale, from 1 to the model's scale (default),
                 passed to `SuperResolver.upscale`.
+            request: Gradio's request (its session owns the upload and the
+                result), or None.
 
         Returns:
             `((before_png, after_png), after_png, message)`: `before_png`
@@ -125,17 +166,19 @@ class AppHandlers:
         """
         if not path:
             raise RequestError("Upload an image first.")
+        self._own(request, path)
         scale = self._check_scale(scale, preset)
         try:
             image = load_image(path, max_pixels=self.max_pixels)
         except ImageReadError as e:
             raise RequestError(_without_folder(str(e), path)) from e
         model = self._model(preset)
-        start = time.perf_counter()
-        result = model.upscale(image, scale=scale)
-        seconds = time.perf_counter() - start
+        with self._model_lock:
+            start = time.perf_counter()
+            result = model.upscale(image, scale=scale)
+            seconds = time.perf_counter() - start
 
-        job = self._new_job_folder()
+        job = self._new_job_folder(request)
         name = _safe_stem(path, "image")
         after = job / f"{name}_x{scale:g}.png"
         save_image_atomic(result, after)
@@ -147,7 +190,7 @@ class AppHandlers:
         )
         return (str(before), str(after)), str(after), message
 
-    def upscale_gif(self, path, preset, scale=None, frame_rate=1, progress=gr.Progress()):
+    def upscale_gif(self, path, preset, scale=None, frame_rate=1, progress=gr.Progress(), request: gr.Request = None):
         """Upscale every frame of the GIF at `path`, keeping its timing.
 
         Args:
@@ -159,6 +202,7 @@ class AppHandlers:
                 made by `self.interpolator` before upscaling (durations are
                 shared, so the GIF keeps its speed).
             progress: Gradio's progress tracker (frames done).
+            request: Gradio's request, as for `upscale_image`.
 
         Returns:
             `(gif, gif, message)`: the result for display and for download.
@@ -167,6 +211,7 @@ class AppHandlers:
 
         if not path:
             raise RequestError("Upload a GIF first.")
+        self._own(request, path)
         scale = self._check_scale(scale, preset)
         if scale != int(scale):
             raise RequestError(f"The output scale of a GIF must be a whole number. Received: {scale:g}.")
@@ -174,7 +219,7 @@ class AppHandlers:
         name = Path(path).name
         self._check_gif(path, name)
         model = self._model(preset)
-        dst = self._new_job_folder() / f"{_safe_stem(path, 'animation')}_x{scale}.gif"
+        dst = self._new_job_folder(request) / f"{_safe_stem(path, 'animation')}_x{scale}.gif"
         info, note, seconds = self._upscale_frames(map_gif, path, model, scale, dst, frame_rate, progress)
         (width, height), (out_width, out_height) = info.size, read_gif_info(dst).size
         message = (
@@ -183,7 +228,7 @@ class AppHandlers:
         )
         return str(dst), str(dst), message
 
-    def upscale_video(self, path, preset, scale=None, frame_rate=1, progress=gr.Progress()):
+    def upscale_video(self, path, preset, scale=None, frame_rate=1, progress=gr.Progress(), request: gr.Request = None):
         """Upscale every frame of the video at `path` into an H.264 MP4, keeping its audio.
 
         Args:
@@ -193,6 +238,7 @@ class AppHandlers:
             frame_rate: 1, 2, 4 or 8, as for `upscale_gif` (scene cuts are
                 held, not blended).
             progress: Gradio's progress tracker (frames done).
+            request: Gradio's request, as for `upscale_image`.
 
         Returns:
             `(video, video, message)`: the result for display and for
@@ -202,6 +248,7 @@ class AppHandlers:
 
         if not path:
             raise RequestError("Upload a video first.")
+        self._own(request, path)
         scale = self._check_scale(scale, preset)
         name = Path(path).name
         try:
@@ -213,7 +260,7 @@ class AppHandlers:
         if info.frame_count and info.frame_count > self.max_frames:
             raise RequestError(f"{name} has about {info.frame_count} frames; the limit is {self.max_frames}.")
         model = self._model(preset)
-        dst = self._new_job_folder() / f"{_safe_stem(path, 'video')}_x{scale:g}.mp4"
+        dst = self._new_job_folder(request) / f"{_safe_stem(path, 'video')}_x{scale:g}.mp4"
         _, note, seconds = self._upscale_frames(map_video, path, model, scale, dst, frame_rate, progress)
         out_width, out_height = probe_video(dst).size
         frames = f"{info.frame_count} frames{note}, " if info.frame_count else ""
@@ -228,19 +275,26 @@ class AppHandlers:
         Returns:
             `(info, note, seconds)`: what `map_frames` returns for the
             frames upscaled, the frame-rate note and the time taken.
+
+        On any error, or when the request is abandoned, the job folder of
+        `dst` is removed.
         """
-        start = time.perf_counter()
-        try:
-            source, note = self._raise_frame_rate(path, dst.with_name("frames" + dst.suffix), frame_rate, progress)
-            info = map_frames(
-                source,
-                dst,
-                functools.partial(model.upscale, scale=scale),
-                progress=_frame_progress(progress, self.max_frames * frame_rate, Path(path).name),
-            )
-        except ImageReadError as e:
-            raise RequestError(_without_folder(str(e), path)) from e
-        return info, note, time.perf_counter() - start
+        with self._model_lock:
+            start = time.perf_counter()
+            try:
+                source, note = self._raise_frame_rate(path, dst.with_name("frames" + dst.suffix), frame_rate, progress)
+                info = map_frames(
+                    source,
+                    dst,
+                    functools.partial(model.upscale, scale=scale),
+                    progress=_frame_progress(progress, self.max_frames * frame_rate, Path(path).name),
+                )
+            except BaseException as e:
+                shutil.rmtree(dst.parent, ignore_errors=True)
+                if isinstance(e, ImageReadError):
+                    raise RequestError(_without_folder(str(e), path)) from e
+                raise
+            return info, note, time.perf_counter() - start
 
     def _raise_frame_rate(self, path, dst, frame_rate, progress):
         """`(file to upscale, note)`: `path` itself at frame rate 1, else a
@@ -314,13 +368,42 @@ class AppHandlers:
                 f"limit of {self.max_pixels:,} pixels."
             )
 
-    def _new_job_folder(self):
-        """A new folder for one result; removes results older than `RESULT_LIFETIME`."""
+    def _new_job_folder(self, request=None):
+        """A new folder for one result, owned by `request`'s session;
+        removes results older than `RESULT_LIFETIME`."""
         cutoff = time.time() - RESULT_LIFETIME
         for old in self.workdir.iterdir():
             if old.stat().st_mtime < cutoff:
                 shutil.rmtree(old, ignore_errors=True)
-        return Path(tempfile.mkdtemp(dir=self.workdir))
+        job = Path(tempfile.mkdtemp(dir=self.workdir))
+        self._own(request, job)
+        return job
+
+    def _own(self, request, path):
+        """Record that `request`'s session owns the upload or job folder `path`."""
+        session = getattr(request, "session_hash", None)
+        if session:
+            with self._sessions_lock:
+                self._session_files.setdefault(session, set()).add(Path(path))
+
+    def end_session(self, request: gr.Request):
+        """Delete the uploads and results of `request`'s session (Gradio's
+        `unload` event: the visitor closed or reloaded the page, or an API
+        client closed). An upload that another open session also used (the
+        same file uploaded twice) is kept for that session."""
+        session = getattr(request, "session_hash", None)
+        with self._sessions_lock:
+            mine = self._session_files.pop(session, set())
+            others = set().union(*self._session_files.values())
+        uploads, workdir = Path(gr.utils.get_upload_folder()).resolve(), self.workdir.resolve()
+        for path in map(Path.resolve, mine - others):
+            if workdir in path.parents:  # a job folder
+                shutil.rmtree(path, ignore_errors=True)
+            elif uploads in path.parents:  # an upload; nothing outside Gradio's folder is ever deleted
+                path.unlink(missing_ok=True)
+                if path.parent != uploads:
+                    with contextlib.suppress(OSError):  # the folder Gradio made for it, once empty
+                        path.parent.rmdir()
 
 
 def build_app(
@@ -460,6 +543,7 @@ def build_app(
             api_name="upscale_video",
             **model_work,
         )
+        demo.unload(handlers.end_session)
     demo.queue(max_size=max_queue, default_concurrency_limit=1)
     return demo
 
@@ -564,13 +648,16 @@ def _frame_progress(progress, max_frames, name, desc="Upscaling"):
 
     It wraps their iterable of frames: Gradio's tracker counts the frames,
     and a `RequestError` stops the work at frame `max_frames + 1` (a
-    video's frame count is only estimated beforehand).
+    video's frame count is only estimated beforehand), or before the next
+    frame once the request is abandoned (`request_abandoned`).
     """
 
     def at_most(frames):
         for index, frame in enumerate(frames):
             if index == max_frames:
                 raise RequestError(f"{name} has more than {max_frames} frames, the limit.")
+            if request_abandoned():
+                raise RequestError(f"{name}: the request was abandoned by its visitor; stopped at frame {index}.")
             yield frame
 
     def track(frames):

@@ -76,3 +76,43 @@ def test_a_full_queue_refuses_with_its_message_and_the_server_goes_on(tool, serv
     assert kinds <= {"served", "queue full"}, outcomes
     assert "served" in kinds
     assert tool.request(server.local_url, inputs["image.png"], "image", 120)[0] == "served"
+
+
+def _handlers(server):
+    return next(fn.fn.__self__ for fn in server.fns.values() if fn.api_name == "upscale_gif")
+
+
+@pytest.mark.parametrize("abandon", ["cancel", "drop"])
+def test_an_abandoned_gif_frees_the_model_for_the_next_request_and_leaves_no_files(
+    tool, server, inputs, tmp_path, monkeypatch, abandon
+):
+    import uuid
+
+    import gradio as gr
+
+    from keras_vsr import app
+
+    monkeypatch.setenv("GRADIO_HEARTBEAT_INTERVAL", "0.25")
+    checks = []  # request_abandoned() of every frame the GIF reached
+    abandoned = app.request_abandoned
+    monkeypatch.setattr(app, "request_abandoned", lambda: checks.append(abandoned()) or checks[-1])
+    stem = f"long_{uuid.uuid4().hex[:8]}"
+    frames = 120  # seconds of work, abandoned after 0.5 s; the GIF (760 KB) stays under the 1 MB limit
+    gif = tool.long_gif(tmp_path / f"{stem}.gif", frames=frames)
+
+    seconds = tool.wait_behind(server.local_url, gif, inputs["image.png"], timeout=120, abandon=abandon, after=0.5)
+    print(f"image served {seconds:.1f} s after it was sent behind a GIF abandoned ({abandon}) after 0.5 s")
+    assert checks[-1] is True and len(checks) < frames  # the GIF stopped before its end...
+    assert not list(_handlers(server).workdir.rglob(f"{stem}*"))  # ...and left no result
+    assert tool.files_left(gr.utils.get_upload_folder(), stem, timeout=30) == []  # its session ended
+    assert _handlers(server).workdir.is_dir()  # and took only its own files
+    assert tool.request(server.local_url, inputs["image.png"], "image", 120)[0] == "served"
+
+
+def test_a_closed_session_leaves_no_upload_or_result(tool, server, inputs, monkeypatch):
+    import gradio as gr
+
+    monkeypatch.setenv("GRADIO_HEARTBEAT_INTERVAL", "0.25")
+    during, left, _ = tool.files_after_session(server.local_url, inputs["image.png"], gr.utils.get_upload_folder())
+    assert len(during) == 3  # the upload, the result and its bicubic "before" image
+    assert left == []

@@ -26,6 +26,7 @@ from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from keras_vsr.app import launch  # noqa: E402
+from tests.support import load_tool  # noqa: E402
 
 CAT = Path(__file__).resolve().parents[1] / "keras_vsr" / "assets" / "sample_cat.png"
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
@@ -36,6 +37,8 @@ HAS_VIDEO = importlib.util.find_spec("keras_vsr.io.video") is not None
 TIMEOUT = 180
 # The server's pixel limit: above the cat's 226 x 150.
 MAX_PIXELS = 40_000
+# The server's upload limit.
+MAX_FILE_SIZE = "1mb"
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +46,7 @@ def server(tiny_preset):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    demo = launch(port=port, presets=[tiny_preset], max_pixels=MAX_PIXELS, block=False)
+    demo = launch(port=port, presets=[tiny_preset], max_pixels=MAX_PIXELS, max_file_size=MAX_FILE_SIZE, block=False)
     yield demo
     demo.close()
 
@@ -183,3 +186,69 @@ def test_too_large_image_shows_the_limit(browser, server, tmp_path):
     assert "big.png: 250x200 = 50,000 pixels is above the limit of 40,000 pixels" in message
     browser.save_screenshot(str(tmp_path / "error.png"))
     assert not browser.find_elements(By.CSS_SELECTOR, "#image-file a[href]")
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    """The abusive uploads of `tools/load_app.py`, an oversized file, and `load_app` itself."""
+    tool = load_tool("load_app")
+    files = tool.make_inputs(tmp_path_factory.mktemp("bad_uploads"))
+    files["huge.png"] = files["image.png"].with_name("huge.png")
+    files["huge.png"].write_bytes(files["image.png"].read_bytes() + bytes(2 * 1024 * 1024))
+    return tool, files
+
+
+def expected_message(tool, files, name, tab):
+    """What the page must show for the upload `name` in `tab`: the CLI's message for the file, or,
+    for what the browser or the server refuses before the app sees it, their message naming it."""
+    if name == "huge.png":
+        return f'File(s) exceed the maximum allowed size of 1.0 Mb: "{name}"'
+    if name == "notes.mp4":
+        return f"Invalid file type: {name}."
+    if name == "photo.gif":
+        return f"{name} is a PNG image, not a GIF"
+    return tool.cli_message(files[name], tab.lower())
+
+
+@pytest.mark.parametrize(
+    "name,tab",
+    [("empty.png", "Image"), ("notes.png", "Image"), ("cut.png", "Image"), ("bomb.png", "Image"),
+     ("huge.png", "Image"), ("notes.mp4", "Image"), ("photo.gif", "GIF")],
+)
+def test_bad_uploads_show_the_clis_message_in_the_page(browser, server, bad_files, name, tab, tmp_path):
+    tool, files = bad_files
+    expected = expected_message(tool, files, name, tab)
+    assert expected
+    browser.get(server.local_url)
+    wait_for(browser, "#image-input")
+    browser.find_element(By.XPATH, f"//button[@role='tab'][normalize-space()='{tab}']").click()
+    key = tab.lower()
+    browser.find_element(By.CSS_SELECTOR, f"#{key}-input input[type=file]").send_keys(str(files[name]))
+    WebDriverWait(browser, TIMEOUT).until(
+        lambda d: error_toast(d) or d.find_elements(By.CSS_SELECTOR, f"#{key}-input img")
+    )
+    if error_toast(browser) is None:  # accepted by the page: the app reads it
+        browser.find_element(By.ID, f"{key}-button").click()
+    message = WebDriverWait(browser, TIMEOUT).until(error_toast)
+    browser.save_screenshot(str(tmp_path / "refused.png"))
+    assert expected in message, message
+    assert str(files[name].parent) not in message
+    assert not browser.find_elements(By.CSS_SELECTOR, f"#{key}-file a[href]")
+
+
+def test_closing_the_page_deletes_its_upload_and_result(browser, server, bad_files, tmp_path, monkeypatch):
+    import gradio as gr
+
+    tool, _ = bad_files
+    monkeypatch.setenv("GRADIO_HEARTBEAT_INTERVAL", "0.25")  # how soon the server notices the page closed
+    cat = tmp_path / f"cat_{tmp_path.name}.png"
+    shutil.copy(CAT, cat)
+    browser.get(server.local_url)
+    wait_for(browser, "#image-input")
+    upload(browser, "image-input", cat)
+    browser.find_element(By.ID, "image-button").click()
+    result_link(browser, "image-file")
+    uploads = gr.utils.get_upload_folder()
+    assert len(tool.session_files(uploads, cat.stem)) == 3  # the upload, the result, the "before" image
+    browser.get("about:blank")
+    assert tool.files_left(uploads, cat.stem, timeout=30) == []

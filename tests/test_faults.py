@@ -393,3 +393,99 @@ def test_a_config_naming_other_code_is_refused_without_running_it(tmp_path, tiny
     with pytest.raises((ValueError, TypeError)):
         SuperResolver.from_preset(str(preset))
     assert not marker.exists()
+
+
+# ------------------------------------------------------------ preset folders of a run
+
+ONE_BACKEND = pytest.mark.skipif(
+    BACKEND != "tensorflow", reason="writing does not depend on the backend; run once (on the TensorFlow pass)"
+)
+
+
+@ONE_BACKEND
+def test_a_failed_model_card_write_keeps_the_previous_files(tmp_path, monkeypatch):
+    from keras_vsr.training import model_card
+    from tests.support import tiny_srresnet
+
+    preset = tmp_path / "preset"
+    backbone = tiny_srresnet()
+    backbone.save_to_preset(str(preset))
+    card = dict(description="d", usage="u", evaluation="e", training={"steps": 1}, licences="l")
+    model_card.write_model_card(preset, "old", backbone, **card)
+    before = {p.name: p.read_bytes() for p in preset.iterdir()}
+
+    def half_then_full_disk(obj, f, **kwargs):
+        f.write('{"description": "ha')
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(model_card.json, "dump", half_then_full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        model_card.update_metadata(preset, {"description": "new"})
+    monkeypatch.undo()
+
+    def fail_to_rename(tmp, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(model_card, "replace_with_umask", fail_to_rename)
+    with pytest.raises(OSError, match="No space left"):
+        model_card.write_model_card(preset, "new", backbone, **card)
+    assert {p.name: p.read_bytes() for p in preset.iterdir()} == before
+    assert _strays(preset) == []
+
+
+def _run(tmp_path, preset_dir):
+    import argparse
+
+    from keras_vsr.training.runs import Run, add_run_arguments
+
+    parser = argparse.ArgumentParser()
+    add_run_arguments(parser, steps=1, steps_per_epoch=1, lr=1e-3, batch=1, threads=0)
+    return Run(parser.parse_args(["--run-dir", str(tmp_path / "run"), "--preset-dir", str(preset_dir)]))
+
+
+@ONE_BACKEND
+def test_saving_a_run_refuses_a_folder_that_is_not_a_preset(tmp_path):
+    from tests.support import tiny_srresnet
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "holiday.jpg").write_bytes(b"mine")
+    with pytest.raises(ValueError, match="photos is a non-empty folder that is not a keras-vsr preset") as info:
+        _run(tmp_path, folder)
+    assert "\n" not in str(info.value)
+    assert not (tmp_path / "run").exists()  # refused before anything is written
+    run = _run(tmp_path, tmp_path / "preset")
+    run.preset_dir = folder
+    with pytest.raises(ValueError, match="not a keras-vsr preset"):
+        run.save(tiny_srresnet())
+    assert [p.name for p in folder.iterdir()] == ["holiday.jpg"]
+    assert (folder / "holiday.jpg").read_bytes() == b"mine"
+
+
+@ONE_BACKEND
+def test_saving_a_run_replaces_the_preset_and_keeps_the_users_files(tmp_path):
+    from keras_vsr.models import SRResNetBackbone
+    from tests.support import tiny_srresnet
+
+    preset = tmp_path / "preset"
+    tiny_srresnet().save_to_preset(str(preset))
+    (preset / "README.md").write_text("old card")
+    (preset / "notes.txt").write_text("my notes")
+    (preset / "samples").mkdir()
+    (preset / "samples" / "a.png").write_bytes(b"png")
+    (preset / "latest").symlink_to("samples/a.png")
+    old_weights = (preset / "model.weights.h5").read_bytes()
+
+    run = _run(tmp_path, preset)
+    (run.dir / "log.csv").write_text("epoch,loss\n0,1.0\n")
+    run.save(SRResNetBackbone(scale=2, num_blocks=1, filters=4))
+    names = sorted(p.name for p in preset.iterdir())
+    assert names == ["config.json", "latest", "metadata.json", "model.weights.h5", "notes.txt", "samples",
+                     "training_log.csv"]
+    assert json.loads((preset / "config.json").read_text())["config"]["scale"] == 2
+    assert (preset / "model.weights.h5").read_bytes() != old_weights
+    assert (preset / "notes.txt").read_text() == "my notes"
+    assert (preset / "samples" / "a.png").read_bytes() == b"png"
+    assert os.readlink(preset / "latest") == "samples/a.png"
+    assert (preset / "training_log.csv").read_text().startswith("epoch,loss")
+    assert _strays(tmp_path) == []

@@ -32,6 +32,15 @@ abs difference), and times are given as ratios to the fastest. With
 
     python tools/benchmark.py --peers [--preset NAME] [--frames 5] [--peer-size 270x480] [--large]
 
+`--parity` gives the two ratios of the speed issue from paired runs, so
+they hold on a loaded machine: Keras on the torch backend against the
+native PyTorch twin in channels_last, called in turn frame by frame in one
+process (same threads; median of the per-frame ratios), and Keras on JAX
+against Keras on TensorFlow, `--rounds` process pairs (median of the
+per-round ratios):
+
+    python tools/benchmark.py --parity [--preset NAME] [--frames 5] [--peer-size 270x480] [--rounds 5]
+
 `--yardstick` prints the measure of the original 720p -> 1080p project
 instead: per backend and per model, the wall time to convert `--frames`
 frames (default 30) from 720x1280 to 1080x1920 through
@@ -159,6 +168,83 @@ for _ in range(frames):
 np.save(out, np.asarray(y, dtype="float32"))
 print(json.dumps({"ms": 1000 * float(np.median(times))}))
 """
+
+PARITY_WORKER = r"""
+import json, os, sys, time, warnings
+import numpy as np
+warnings.simplefilter("ignore")
+import torch
+import importlib.util
+preset, frames, height, width = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+spec = importlib.util.spec_from_file_location(
+    "torch_twins", os.path.join(os.environ["PYTHONPATH"], "tools", "torch_twins.py"))
+twins = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(twins)
+from keras_vsr.inference.tasks import build_task
+task = build_task(preset, "upscale")
+twin = twins.torch_twin(task.backbone).to(memory_format=torch.channels_last)
+x = np.random.default_rng(0).random((1, height, width, 3)).astype("float32")
+xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
+def native():
+    with torch.inference_mode():
+        return twin(xt).permute(0, 2, 3, 1).numpy()
+keras_call = lambda: np.asarray(task.predict_on_batch(x))
+difference = float(np.max(np.abs(keras_call() - native())))
+times = {"keras": [], "native": []}
+for i in range(frames):
+    # Alternate which goes first, so neither always follows the other.
+    for name in (("keras", "native") if i % 2 == 0 else ("native", "keras")):
+        t = time.perf_counter(); (keras_call if name == "keras" else native)(); times[name].append(time.perf_counter() - t)
+ratios = [k / n for k, n in zip(times["keras"], times["native"])]
+print(json.dumps({"keras_ms": 1000 * float(np.median(times["keras"])), "native_ms": 1000 * float(np.median(times["native"])),
+                  "ratio": float(np.median(ratios)), "max_diff": difference, "threads": torch.get_num_threads()}))
+"""
+
+
+def parity_table(preset, frames, size, rounds):
+    """Print the issue's two parity ratios for `preset`, each from paired runs.
+
+    Keras on the torch backend against the native PyTorch twin in
+    channels_last: one process, the two called in turn frame by frame (same
+    threads), the median of the per-frame ratios. JAX against TensorFlow
+    (two backends cannot share a process): `rounds` rounds of one process
+    each, TensorFlow then JAX, `frames` frames each; the median of the
+    per-round ratios. Pairing keeps a ratio meaningful while the machine's
+    load drifts."""
+    import tempfile
+
+    import numpy as np
+
+    height, width = size
+    print(f"{preset}, {height}x{width} input, float32, {os.cpu_count()} CPU cores")
+    r = run(PARITY_WORKER, [preset, frames, height, width], "torch")
+    if "error" in r:
+        print(f"torch parity: {r['error']}")
+    else:
+        print(
+            f"Keras (torch backend) {r['keras_ms']:.0f} ms vs native PyTorch channels_last {r['native_ms']:.0f} ms "
+            f"per frame ({r['threads']} threads, {frames} frames each, interleaved): ratio {r['ratio']:.2f} "
+            f"(median of per-frame ratios); outputs differ by at most {r['max_diff']:.1e}"
+        )
+    ratios, ms = [], {"tensorflow": [], "jax": []}
+    for _ in range(rounds):
+        with tempfile.TemporaryDirectory() as tmp:
+            pair = {
+                backend: run(PEER_WORKER, [preset, "keras:float32", frames, height, width, Path(tmp) / backend], backend)
+                for backend in ("tensorflow", "jax")
+            }
+        if any("error" in v for v in pair.values()):
+            print(f"JAX vs TensorFlow: {pair}")
+            return
+        for backend, v in pair.items():
+            ms[backend].append(v["ms"])
+        ratios.append(pair["jax"]["ms"] / pair["tensorflow"]["ms"])
+    print(
+        f"Keras on JAX {np.median(ms['jax']):.0f} ms vs Keras on TensorFlow {np.median(ms['tensorflow']):.0f} ms per "
+        f"frame ({rounds} rounds of {frames} frames, TensorFlow then JAX): ratio {np.median(ratios):.2f} (median of "
+        f"per-round ratios; each round: {', '.join(f'{x:.2f}' for x in ratios)})"
+    )
+
 
 PEER_ENGINES = [
     ("keras:float32", "tensorflow"), ("keras:bfloat16", "tensorflow"),
@@ -385,6 +471,11 @@ def main(argv=None):
     parser.add_argument("--yardstick", action="store_true", help="the 720p -> 1080p table (see above)")
     parser.add_argument("--peers", action="store_true", help="Keras per backend and precision vs native engines")
     parser.add_argument("--peer-size", type=parse_size, default=(270, 480), help="HxW of the --peers input")
+    parser.add_argument(
+        "--parity", action="store_true",
+        help="paired ratios: Keras-torch vs native channels_last, JAX vs TensorFlow (--peer-size, --rounds)",
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="--parity: JAX/TensorFlow process pairs")
     parser.add_argument("--unet-preset", default="unet_sr_f32_frames291photos_any")
     parser.add_argument("--depth2space-preset", default="depth2space_s4b6_240x320_360x480_frames")
     parser.add_argument("--psnr-every", type=int, default=4, help="held-out frames step for the PSNR column")
@@ -394,6 +485,9 @@ def main(argv=None):
         installed = [b for b in args.backends if importlib.util.find_spec(module[b]) is not None]
         frames = 30 if "--frames" not in (argv if argv is not None else sys.argv) else args.frames
         yardstick_table(installed, frames, args.unet_preset, args.depth2space_preset, args.psnr_every)
+        return
+    if args.parity:
+        parity_table(args.preset, args.frames, args.peer_size, args.rounds)
         return
     if args.peers:
         peers_table(args.preset, args.frames, args.peer_size)

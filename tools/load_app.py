@@ -10,14 +10,20 @@ its temporary files in a folder of this tool's own), then, in order:
    gives for that file (file name and reason);
 2. probes: paths outside the app (`/etc/passwd`, `..` traversal, encoded,
    and a symlink placed in the app's own folder) must not be served;
-3. load: `--clients` clients at once, a seeded mix of images, GIFs and short
+3. abandoned requests: an image sent just behind another client's long GIF
+   waits for the whole GIF; when the GIF's client cancels and closes
+   (`gradio_client`) or drops its connections (a closed tab) one second
+   later, the image is served without waiting for the GIF (the figures:
+   seconds waited each way); and once a session closes, its upload and
+   results are gone from the server's temporary folder;
+4. load: `--clients` clients at once, a seeded mix of images, GIFs and short
    videos, each served or refused with the queue-full message; meanwhile
    `--disconnects` clients submit a video and close their connection;
-4. afterwards the server must still serve a request, and the peak resident
+5. afterwards the server must still serve a request, and the peak resident
    memory of the server process (`VmHWM`) must stay under `--max-rss-mb`.
 
 Prints one line per check and a summary; exit status 0 when all pass.
-Bounded: every request has `--timeout` seconds, the whole run `--max-minutes`.
+Bounded: every request and every wait has `--timeout` seconds.
 """
 
 import argparse
@@ -32,6 +38,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -168,15 +175,145 @@ def request(url, path, kind, timeout):
 
 
 def disconnect(url, path, after):
-    """Submit a video, then drop the connection after `after` seconds."""
+    """Submit a video, then cancel it and close the client after `after` seconds."""
     from gradio_client import Client, handle_file
 
     client = Client(url, verbose=False)
     job = client.submit(handle_file(str(path)), "tiny_x4", 2, 1, api_name=API["video"])
     time.sleep(after)
     job.cancel()
-    client.close() if hasattr(client, "close") else None
+    client.close()
     return "disconnected"
+
+
+def long_gif(path, frames=60, size=(64, 64), seed=0):
+    """A GIF of `frames` random frames that takes the tiny preset seconds to upscale."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    images = [Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)) for _ in range(frames)]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=40, loop=0)
+    return Path(path)
+
+
+def _submit_and_drop(url, path, api_name, after, started, go):
+    """Open a session as a browser tab does (its heartbeat), upload `path`
+    and submit it to `api_name`; read the event stream until the request
+    starts (then set the `threading.Event` `started`), wait for the event
+    `go` and `after` seconds more, and close every connection without a
+    word, as a closed tab."""
+    import uuid
+
+    import httpx
+
+    session = uuid.uuid4().hex[:11]
+    config = httpx.get(f"{url}config", timeout=60).json()
+    fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name.strip("/"))
+    with httpx.Client(base_url=f"{url}gradio_api", timeout=60) as http, \
+            http.stream("GET", f"/heartbeat/{session}"):
+        with open(path, "rb") as f:
+            uploaded = http.post("/upload", files={"files": (Path(path).name, f)}).json()[0]
+        file = {"path": uploaded, "orig_name": Path(path).name, "meta": {"_type": "gradio.FileData"}}
+        http.post("/queue/join", json={"data": [file, "tiny_x4", 2, 1], "fn_index": fn_index, "session_hash": session,
+                                        "event_data": None, "trigger_id": None}).raise_for_status()
+        with http.stream("GET", "/queue/data", params={"session_hash": session}) as stream:
+            drop_at = None
+            for line in stream.iter_lines():  # progress messages come with every frame
+                if "process_starts" in line:
+                    started.set()
+                if go.is_set():
+                    drop_at = drop_at or time.time() + after
+                    if time.time() >= drop_at:
+                        break
+
+
+def wait_behind(url, gif, image, timeout, abandon=None, after=1.0):
+    """Seconds an image request waits for its result when sent just after
+    another client's long `gif` request.
+
+    Args:
+        abandon: None (the GIF's client waits for its result), "cancel" (it
+            cancels the request and closes, as `gradio_client` does) or
+            "drop" (it closes its connection, as a closed browser tab).
+        after: seconds after the image request when the GIF is abandoned.
+    """
+    from gradio_client import Client, handle_file
+    from gradio_client.utils import Status
+
+    second = Client(url, verbose=False, download_files=False)
+    if abandon == "drop":
+        started, go = threading.Event(), threading.Event()
+        dropping = threading.Thread(target=_submit_and_drop, args=(url, gif, API["gif"], after, started, go))
+        dropping.start()
+        if not started.wait(timeout):
+            raise RuntimeError(f"the GIF request did not start within {timeout} s")
+    else:
+        first = Client(url, verbose=False, download_files=False)
+        job = first.submit(handle_file(str(gif)), "tiny_x4", 2, 1, api_name=API["gif"])
+        deadline = time.time() + timeout
+        while job.status().code not in (Status.PROCESSING, Status.PROGRESS) and time.time() < deadline:
+            if job.done():
+                job.result()  # raises the server's refusal
+            time.sleep(0.05)
+    start = time.time()
+    waiting = second.submit(handle_file(str(image)), "tiny_x4", 2, api_name=API["image"])
+    if abandon == "drop":
+        go.set()
+    elif abandon == "cancel":
+        time.sleep(after)
+        job.cancel()
+        first.close()
+    waiting.result(timeout=timeout)
+    seconds = time.time() - start
+    if abandon == "drop":
+        dropping.join()
+    else:
+        if abandon is None:
+            job.result(timeout=timeout)
+        first.close()
+    second.close()
+    return seconds
+
+
+def session_files(folder, stem):
+    """The files under `folder` whose name contains `stem` (folders that
+    vanish meanwhile are skipped)."""
+    return sorted(Path(root) / name for root, _, names in os.walk(folder) for name in names if stem in name)
+
+
+def files_left(folder, stem, timeout):
+    """`session_files(folder, stem)` once there are none, or after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while (left := session_files(folder, stem)) and time.time() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def files_after_session(url, image, upload_folder, timeout=30.0):
+    """Upscale a copy of `image` under a unique name in a new session and
+    close the session.
+
+    Returns:
+        `(during, left, seconds)`: the session's files under `upload_folder`
+        while it was open, those left once none are left or `timeout`
+        seconds after it closed, and the seconds that took.
+    """
+    import uuid
+
+    from gradio_client import Client, handle_file
+
+    stem = f"session_{uuid.uuid4().hex[:8]}"
+    mine = Path(tempfile.mkdtemp()) / f"{stem}.png"
+    shutil.copy(image, mine)
+    client = Client(url, verbose=False, download_files=False)
+    client.predict(handle_file(str(mine)), "tiny_x4", 2, api_name=API["image"])
+    shutil.rmtree(mine.parent)
+    during = session_files(upload_folder, stem)
+    client.close()
+    start = time.time()
+    left = files_left(upload_folder, stem, timeout)
+    return during, left, time.time() - start
 
 
 def probe(url, target):
@@ -219,7 +356,7 @@ def run(folder, clients=50, disconnects=10, seed=0, timeout=300.0, max_rss_mb=40
                 f"3 MB upload above --max-file-size 2mb: {message[:160]!r}")
 
         # 2. Probes.
-        workdirs = sorted(tmp.glob("keras-vsr-app-*"))
+        workdirs = sorted((tmp / "gradio").glob("keras-vsr-app-*"))
         link = workdirs[0] / "link.txt" if workdirs else tmp / "link.txt"
         link.symlink_to("/etc/passwd")
         for target in ["/etc/passwd", "../../../../etc/passwd", urllib.parse.quote("/etc/passwd", safe=""),
@@ -227,7 +364,22 @@ def run(folder, clients=50, disconnects=10, seed=0, timeout=300.0, max_rss_mb=40
             status = probe(url, target)
             verdict(status in (403, 404), f"file={target}: HTTP {status}")
 
-        # 3. Load and disconnects.
+        # 3. Abandoned requests and closed sessions.
+        gif = long_gif(folder / "inputs" / "long.gif", frames=150)
+        for abandon in (None, "cancel", "drop"):
+            seconds = wait_behind(url, gif, inputs["image.png"], timeout, abandon=abandon, after=1.0)
+            figures[f"image_wait_behind_gif_{abandon or 'kept'}_s"] = round(seconds, 1)
+        kept = figures["image_wait_behind_gif_kept_s"]
+        for abandon in ("cancel", "drop"):
+            waited = figures[f"image_wait_behind_gif_{abandon}_s"]
+            verdict(waited < kept / 2, f"image behind a GIF abandoned ({abandon}) 1 s later: served after {waited} s "
+                    f"(behind the same GIF kept: {kept} s)")
+        during, left, seconds = files_after_session(url, inputs["image.png"], tmp / "gradio", timeout=60)
+        figures["session_cleanup_s"] = round(seconds, 1)
+        verdict(len(during) == 3 and not left, f"a closed session's files: {len(during)} while open, "
+                f"{len(left)} left after it closed ({figures['session_cleanup_s']} s)")
+
+        # 4. Load and disconnects.
         rng = random.Random(seed)
         kinds = [rng.choice(["image.png", "anim.gif", "clip.mp4"]) for _ in range(clients)]
         start = time.time()
@@ -245,7 +397,7 @@ def run(folder, clients=50, disconnects=10, seed=0, timeout=300.0, max_rss_mb=40
         verdict(counts["error"] == 0, f"{clients} clients: {counts}; errors: "
                 f"{[m[:120] for o, m in outcomes if o == 'error'][:3]}")
 
-        # 4. Alive afterwards, memory.
+        # 5. Alive afterwards, memory.
         outcome, seconds = request(url, inputs["image.png"], "image", timeout)
         verdict(outcome == "served", f"served after the load: {outcome}")
         figures["peak_rss_mb"] = round(peak_rss_mb(process.pid))

@@ -2,9 +2,11 @@
 from one template; each recipe passes its own sections as data."""
 
 import json
+import os
 from pathlib import Path
 
 from keras_vsr.evaluation.report import markdown_table
+from keras_vsr.utils.atomic_files import atomic_temporary, replace_with_umask
 
 CARD = """---
 library_name: keras-hub
@@ -46,8 +48,21 @@ def update_metadata(preset_dir, fields):
     meta_path = Path(preset_dir) / METADATA_FILE
     metadata = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     metadata.update(fields)
-    meta_path.write_text(json.dumps(metadata, indent=2))
+    _write_text_atomic(meta_path, lambda f: json.dump(metadata, f, indent=2))
     return metadata
+
+
+def _write_text_atomic(path, write):
+    """Fill `path` with `write(text_file)` through a temporary file beside
+    it, so that `path` is either the complete new text or as it was."""
+    fd, tmp = atomic_temporary(path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            write(f)
+        replace_with_umask(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def describe_data(folders):
@@ -98,6 +113,8 @@ def write_model_card(
 ):
     """Write a preset's facts into `metadata.json` and its `README.md` model card.
 
+    Each file is written atomically: complete, or as it was before.
+
     Args:
         preset_dir: folder written by `save_to_preset`.
         name: str, the preset name (the card's title and its usage code).
@@ -140,5 +157,5 @@ def write_model_card(
         training="\n\n".join(filter(None, [markdown_table(("fact", "value"), training.items()), training_notes])),
         licences=licences.strip(),
     )
-    (preset_dir / "README.md").write_text(card)
+    _write_text_atomic(preset_dir / "README.md", lambda f: f.write(card))
     return update_metadata(preset_dir, fields)

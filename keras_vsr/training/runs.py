@@ -18,12 +18,16 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import warnings
 from pathlib import Path
 
 from keras_vsr.evaluation.data_root import add_data_root_argument
 from keras_vsr.training import distribute
 from keras_vsr.utils.atomic_files import write_folder_atomic
+
+# The run's log, copied into the preset folder by `Run.save`.
+TRAINING_LOG = "training_log.csv"
 
 
 def parse_deadline(text):
@@ -182,6 +186,64 @@ def fit_in_run(task, data, args, run_dir, callbacks=(), validation_data=None, op
     return steps_done, deadline.stopped, clock.total
 
 
+def preset_files():
+    """The names of what a run writes into its preset folder (`Run.save`,
+    `Run.write_card`); `Run.save` replaces these and keeps every other
+    file of the folder."""
+    from keras_vsr.presets.registry import CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE
+
+    return CONFIG_FILE, METADATA_FILE, WEIGHTS_FILE, "README.md", TRAINING_LOG
+
+
+def check_preset_dir(folder):
+    """Refuse a preset destination that saving would damage: a file, or a
+    non-empty folder that is not a keras-vsr preset (no `config.json` and
+    `metadata.json`). A missing or empty folder, or an earlier preset, is
+    fine.
+
+    Raises:
+        ValueError: naming the folder and what to do.
+    """
+    from keras_vsr.presets.registry import CONFIG_FILE, METADATA_FILE
+
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--preset-dir {folder} is a file; give a folder for the preset.")
+    if folder.is_dir() and any(folder.iterdir()):
+        if not all((folder / name).is_file() for name in (CONFIG_FILE, METADATA_FILE)):
+            raise ValueError(
+                f"--preset-dir {folder} is a non-empty folder that is not a keras-vsr preset (no {CONFIG_FILE} "
+                f"and {METADATA_FILE}); give a new or empty folder, or an earlier preset to replace."
+            )
+
+
+def _keep_other_files(preset_dir, new_folder):
+    """Hard-link (or copy) into `new_folder` every entry of `preset_dir`
+    that is not one of the preset's own files (`preset_files()`, or a name
+    the new preset has); symbolic links stay links."""
+    if not preset_dir.is_dir():
+        return
+    own = preset_files()
+    for entry in preset_dir.iterdir():
+        target = new_folder / entry.name
+        if entry.name in own or os.path.lexists(target):
+            continue
+        if entry.is_symlink():
+            os.symlink(os.readlink(entry), target)
+        elif entry.is_dir():
+            shutil.copytree(entry, target, symlinks=True, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(entry, target)
+
+
+def _link_or_copy(src, dst):
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system, or one without hard links
+        shutil.copy2(src, dst)
+    return dst
+
+
 def _accelerator():
     import keras
 
@@ -291,12 +353,13 @@ class Run:
                     print(f"--scale-lr: {name} {old:g} x {topo.replicas} replicas = {new:g}", flush=True)
         keras.utils.set_random_seed(args.seed)
         self.dir = Path(args.run_dir)
+        self.preset_dir = Path(args.preset_dir or self.dir / "preset")
         self.writer = distribute.is_writer()
         if self.writer:
+            check_preset_dir(self.preset_dir)  # before training, not after it
             self.dir.mkdir(parents=True, exist_ok=True)
             options = {k: v for k, v in vars(args).items() if not callable(v)}
             (self.dir / "args.json").write_text(json.dumps(options, indent=2, default=str))
-        self.preset_dir = Path(args.preset_dir or self.dir / "preset")
         self.name = args.name or self.preset_dir.name
         self.steps, self.stopped, self.wall_seconds = 0, False, 0.0
 
@@ -309,16 +372,31 @@ class Run:
 
     def save(self, model):
         """Save `model` (`save_to_preset`) to the preset folder, with the
-        run's log as `training_log.csv` (in the writing process only)."""
+        run's log as `training_log.csv` (in the writing process only).
+
+        The new preset is written into a temporary folder beside the preset
+        folder and swapped with it (`write_folder_atomic`), so a killed run
+        leaves the previous preset or the new one, never half of one. Files
+        of the folder that are not the preset's own (`preset_files()`) are
+        kept: they are hard-linked (copied where links are not possible)
+        into the new folder before the swap.
+
+        Raises:
+            ValueError: when the preset folder is a file, or a non-empty
+                folder that is not a keras-vsr preset (`check_preset_dir`).
+        """
         if not self.writer:
             return
+        check_preset_dir(self.preset_dir)
+
         def write(folder):
             model.save_to_preset(folder)
             log = self.dir / "log.csv"
             if log.exists():
-                (Path(folder) / "training_log.csv").write_text(log.read_text())
+                shutil.copyfile(log, Path(folder) / TRAINING_LOG)
+            _keep_other_files(self.preset_dir, Path(folder))
 
-        write_folder_atomic(self.preset_dir, write)  # a killed run leaves no half-written preset
+        write_folder_atomic(self.preset_dir, write)
 
     def write_card(self, backbone, facts, optimizer, **sections):
         """Write the preset's `metadata.json` facts and model card.

@@ -41,7 +41,7 @@ try:
 except ImportError as e:  # pragma: no cover - depends on the installation
     raise ImportError('The keras-vsr web app needs Gradio: pip install "keras-vsr[app]"') from e
 
-from keras_vsr.inference import DEFAULT_PRESET, load_super_resolver
+from keras_vsr.inference import DEFAULT_GIF_PRESET, DEFAULT_PRESET, load_super_resolver
 from keras_vsr.inference.tasks import DEFAULT_INTERPOLATOR_PRESET, load_task
 from keras_vsr.utils.precision import check_precision
 from keras_vsr.io import ImageReadError, load_image, save_image_atomic
@@ -61,6 +61,9 @@ DEFAULT_MAX_QUEUE = 20
 RESULT_LIFETIME = 3600
 # Events that share this concurrency id share one worker.
 MODEL_QUEUE = "model"
+# Frame-rate factors offered with a time-conditioned interpolator (the API
+# takes any integer >= 2 for one; midpoint-only models take `FACTORS`).
+TIME_CONDITIONED_FACTORS = (2, 3, 4, 6, 8)
 
 
 class RequestError(gr.Error):
@@ -147,6 +150,28 @@ class AppHandlers:
     def default_preset(self):
         """`DEFAULT_PRESET` when it is installed, else the first preset."""
         return DEFAULT_PRESET if DEFAULT_PRESET in self.presets else next(iter(self.presets))
+
+    @property
+    def default_gif_preset(self):
+        """`DEFAULT_GIF_PRESET` (trained on palette and dithering damage)
+        when it is installed, else `default_preset`."""
+        return DEFAULT_GIF_PRESET if DEFAULT_GIF_PRESET in self.presets else self.default_preset
+
+    def frame_rate_factors(self):
+        """The frame-rate factors offered: none without an interpolator,
+        `TIME_CONDITIONED_FACTORS` for one that makes frames at any time
+        (RIFE / IFNet), else the midpoint pipeline's `FACTORS`."""
+        from keras_vsr.io.framerate import FACTORS, is_time_conditioned
+
+        if self.interpolator is None:
+            return ()
+        return TIME_CONDITIONED_FACTORS if is_time_conditioned(self._interpolator()) else FACTORS
+
+    def _interpolator(self):
+        try:
+            return load_task(self.interpolator, "interpolate", self.precision)
+        except (ValueError, OSError) as e:
+            raise gr.Error(f"Cannot load the interpolator {self.interpolator!r}: {e}") from e
 
     def upscale_image(self, path, preset, scale=None, request: gr.Request = None):
         """Upscale the image file at `path`.
@@ -299,19 +324,18 @@ class AppHandlers:
     def _raise_frame_rate(self, path, dst, frame_rate, progress):
         """`(file to upscale, note)`: `path` itself at frame rate 1, else a
         copy at `frame_rate` times the frames written to `dst`."""
-        from keras_vsr.io.framerate import FACTORS, raise_gif_frame_rate, raise_video_frame_rate
+        from keras_vsr.io.framerate import check_factor, raise_gif_frame_rate, raise_video_frame_rate
 
         frame_rate = int(frame_rate or 1)
         if frame_rate == 1:
             return path, ""
-        if frame_rate not in FACTORS:
-            raise RequestError(f"The frame rate can be raised by a factor in {FACTORS}. Received: {frame_rate}.")
         if self.interpolator is None:
             raise RequestError("No frame-interpolation preset is installed, so the frame rate cannot be raised.")
+        interpolator = self._interpolator()
         try:
-            interpolator = load_task(self.interpolator, "interpolate", self.precision)
-        except (ValueError, OSError) as e:
-            raise gr.Error(f"Cannot load the interpolator {self.interpolator!r}: {e}") from e
+            check_factor(frame_rate, interpolator)
+        except ValueError as e:
+            raise RequestError(f"The frame rate cannot be raised by {frame_rate}: {e}") from e
         raise_rate = raise_gif_frame_rate if dst.suffix == ".gif" else raise_video_frame_rate
         progress_fn = _frame_progress(progress, self.max_frames, Path(path).name, "Adding frames")
         raise_rate(path, dst, interpolator, frame_rate, progress=progress_fn)
@@ -435,25 +459,27 @@ def build_app(
         presets, max_pixels=max_pixels, max_frames=max_frames, interpolator=interpolator, precision=precision
     )
     keys = list(handlers.presets)
-    default = handlers.default_preset
-    default_scale = handlers.scales[default]
     model_work = {"concurrency_limit": 1, "concurrency_id": MODEL_QUEUE}
 
-    def scale_slider(step):
+    def preset_choice(default):
+        return gr.Dropdown(keys, value=default, label="Preset", interactive=True)
+
+    def scale_slider(preset, step):
+        scale = handlers.scales[preset.value]
         return gr.Slider(
             minimum=1,
-            maximum=default_scale,
-            value=default_scale,
+            maximum=scale,
+            value=scale,
             step=step,
             label="Output scale",
             info="The model's own scale is its output; a smaller one resizes that output.",
         )
 
-    def frame_rate_choice():
-        from keras_vsr.io.framerate import FACTORS
+    factors = handlers.frame_rate_factors()
 
+    def frame_rate_choice():
         return gr.Radio(
-            [("as is", 1)] + [(f"×{factor}", factor) for factor in FACTORS],
+            [("as is", 1)] + [(f"×{factor}", factor) for factor in factors],
             value=1,
             label="Frame rate",
             info=f"New in-between frames from `{handlers.interpolator}` (scene cuts are never blended).",
@@ -471,7 +497,6 @@ def build_app(
             f"or frame, {handlers.max_frames} frames per GIF or video. Requests are handled one at "
             "a time, in order."
         )
-        preset = gr.Dropdown(keys, value=default, label="Preset", interactive=True)
 
         with gr.Tab("Image"):
             with gr.Row():
@@ -483,7 +508,8 @@ def build_app(
                         label="Image",
                         elem_id="image-input",
                     ))
-                    image_scale = scale_slider(step=0.5)
+                    image_preset = preset_choice(handlers.default_preset)
+                    image_scale = scale_slider(image_preset, step=0.5)
                     image_button = gr.Button("Upscale image", variant="primary", elem_id="image-button")
                 with gr.Column():
                     image_out = gr.ImageSlider(
@@ -497,7 +523,8 @@ def build_app(
                     gif_in = _unopened_upload(gr.Image(
                         type="filepath", image_mode=None, sources=["upload"], label="GIF", elem_id="gif-input"
                     ))
-                    gif_scale = scale_slider(step=1)
+                    gif_preset = preset_choice(handlers.default_gif_preset)
+                    gif_scale = scale_slider(gif_preset, step=1)
                     gif_rate = frame_rate_choice()
                     gif_button = gr.Button("Upscale GIF", variant="primary", elem_id="gif-button")
                 with gr.Column():
@@ -508,7 +535,8 @@ def build_app(
             with gr.Row():
                 with gr.Column():
                     video_in = gr.Video(sources=["upload"], label="Video", elem_id="video-input")
-                    video_scale = scale_slider(step=0.5)
+                    video_preset = preset_choice(handlers.default_preset)
+                    video_scale = scale_slider(video_preset, step=0.5)
                     video_rate = frame_rate_choice()
                     video_button = gr.Button("Upscale video", variant="primary", elem_id="video-button")
                 with gr.Column():
@@ -518,27 +546,27 @@ def build_app(
 
         def preset_changed(key):
             scale = handlers.scales[key]
-            return [gr.Slider(maximum=scale, value=scale)] * 3
+            return gr.Slider(maximum=scale, value=scale)
 
-        sliders = [image_scale, gif_scale, video_scale]
-        preset.change(preset_changed, preset, sliders, queue=False, api_visibility="private")
+        for preset, slider in ((image_preset, image_scale), (gif_preset, gif_scale), (video_preset, video_scale)):
+            preset.change(preset_changed, preset, slider, queue=False, api_visibility="private")
         image_button.click(
             handlers.upscale_image,
-            [image_in, preset, image_scale],
+            [image_in, image_preset, image_scale],
             [image_out, image_file, image_info],
             api_name="upscale_image",
             **model_work,
         )
         gif_button.click(
             handlers.upscale_gif,
-            [gif_in, preset, gif_scale, gif_rate],
+            [gif_in, gif_preset, gif_scale, gif_rate],
             [gif_out, gif_file, gif_info],
             api_name="upscale_gif",
             **model_work,
         )
         video_button.click(
             handlers.upscale_video,
-            [video_in, preset, video_scale, video_rate],
+            [video_in, video_preset, video_scale, video_rate],
             [video_out, video_file, video_info],
             api_name="upscale_video",
             **model_work,
@@ -560,6 +588,7 @@ def launch(
     max_queue=DEFAULT_MAX_QUEUE,
     block=True,
     precision="float32",
+    interpolator="auto",
 ):
     """Build the app and serve it at `http://host:port`.
 
@@ -567,7 +596,8 @@ def launch(
         host: address to listen on; the default serves this machine only.
         port: TCP port.
         share: also publish a temporary public gradio.live link.
-        presets, max_pixels, max_frames, max_queue, precision: as in `build_app`.
+        presets, max_pixels, max_frames, max_queue, precision, interpolator:
+            as in `build_app`.
         max_file_size: largest upload, bytes as an int or a string such as
             "20mb"; larger uploads are refused by the server.
         block: wait until the server is stopped (Ctrl+C). With False, return
@@ -578,7 +608,8 @@ def launch(
         The running `gr.Blocks` (its `local_url` is the page's address).
     """
     demo = build_app(
-        presets=presets, max_pixels=max_pixels, max_frames=max_frames, max_queue=max_queue, precision=precision
+        presets=presets, max_pixels=max_pixels, max_frames=max_frames, max_queue=max_queue, precision=precision,
+        interpolator=interpolator,
     )
     demo.launch(
         server_name=host,

@@ -588,6 +588,7 @@ def cmd_app(args):
             max_pixels=given(args.max_pixels, app.DEFAULT_MAX_PIXELS),
             max_frames=given(args.max_frames, app.DEFAULT_MAX_FRAMES),
             max_file_size=given(args.max_file_size, app.DEFAULT_MAX_FILE_SIZE),
+            interpolator=given(args.interpolator, "auto"),
             precision=args.precision,
         )
     except ValueError as e:
@@ -717,6 +718,11 @@ def build_parser():
     ap.add_argument("--max-frames", type=int, default=None, help="per GIF or video (default 300)")
     ap.add_argument("--max-file-size", default=None, help='largest upload, e.g. "50mb" (default 20mb)')
     ap.add_argument("--precision", choices=PRECISIONS, default="float32", help="compute type of the models (default float32)")
+    ap.add_argument(
+        "--interpolator", default=None,
+        help="frame-interpolation preset of the frame-rate choice (default: the default interpolator); a "
+        "time-conditioned one (a converted RIFE flownet.pkl) adds x3 and x6",
+    )
     ap.set_defaults(func=cmd_app)
     return parser
 

@@ -328,3 +328,39 @@ def test_frame_rate_choices_are_the_pipelines_factors(with_interpolator, tiny_pr
     shown, _, message = with_interpolator.upscale_video(str(video), "tiny_x4", 2, frame_rate=8)
     info = probe_video(shown, count_frames=True)
     assert (info.frame_count, info.fps) == (24, 80.0) and "frame rate x8" in message
+
+
+def test_time_conditioned_interpolator_offers_any_factor(tiny_preset, tmp_path):
+    from keras_vsr.app import TIME_CONDITIONED_FACTORS
+    from keras_vsr.models import IFNetBackbone
+
+    folder = tmp_path / "ifnet"
+    IFNetBackbone(block_filters=(4, 2), head_filters=4, head_outputs=2).save_to_preset(str(folder))
+    handlers = AppHandlers([tiny_preset], max_pixels=400, max_frames=5, interpolator=str(folder))
+    assert handlers.frame_rate_factors() == TIME_CONDITIONED_FACTORS and 3 in TIME_CONDITIONED_FACTORS
+    demo = build_app([tiny_preset], interpolator=str(folder))
+    radios = [block for block in demo.blocks.values() if isinstance(block, gr.Radio) and block.label == "Frame rate"]
+    assert [[value for _, value in radio.choices] for radio in radios] == [[1, *TIME_CONDITIONED_FACTORS]] * 2
+    frames = [Image.fromarray(np.full((10, 14, 3), v, np.uint8)) for v in (100, 110)]
+    src = tmp_path / "smooth.gif"
+    frames[0].save(src, save_all=True, append_images=frames[1:], duration=90, loop=0)
+    shown, _, message = handlers.upscale_gif(str(src), "tiny_x4", 2, frame_rate=3)
+    with Image.open(shown) as gif:
+        assert gif.n_frames == 4  # 2 frames, 2 new between them
+    assert "frame rate x3" in message
+
+
+def test_midpoint_interpolator_refuses_factor_three(with_interpolator, tmp_path):
+    with pytest.raises(gr.Error, match="cannot be raised by 3"):
+        with_interpolator.upscale_gif(str(write_gif(tmp_path / "a.gif")), "tiny_x4", 2, frame_rate=3)
+
+
+def test_gif_tab_defaults_to_the_real_world_preset():
+    from keras_vsr.inference import DEFAULT_GIF_PRESET, DEFAULT_PRESET
+    from keras_vsr.models import list_presets
+
+    if not {DEFAULT_PRESET, DEFAULT_GIF_PRESET} <= {p["name"] for p in list_presets()}:
+        pytest.skip("the default presets are not installed")
+    demo = build_app()
+    dropdowns = [block.value for block in demo.blocks.values() if isinstance(block, gr.Dropdown)]
+    assert dropdowns == [DEFAULT_PRESET, DEFAULT_GIF_PRESET, DEFAULT_PRESET]  # image, GIF and video tabs

@@ -411,7 +411,7 @@ def _fusion_task(args):
     """The `SpatioTemporalFusion` of `colorize --key-frames` (frame rate kept)."""
     from keras_vsr.inference import SpatioTemporalFusion
 
-    fusion = _load(args.fusion_preset, "fuse") if args.fusion_preset else None
+    fusion = None if args.fusion_preset == "none" else _load(args.fusion_preset, "fuse")
     return SpatioTemporalFusion(None, _load(args.preset, "colorize"), fusion=fusion)
 
 
@@ -640,7 +640,7 @@ def build_parser():
                          "e.g. a PSNR preset blended with its GAN fine-tune")
     up.set_defaults(func=cmd_upscale)
 
-    from keras_vsr.inference.tasks import DEFAULT_COLORIZER_PRESET, DEFAULT_INTERPOLATOR_PRESET
+    from keras_vsr.inference.tasks import DEFAULT_COLORIZER_PRESET, DEFAULT_FUSION_PRESET, DEFAULT_INTERPOLATOR_PRESET
 
     it = sub.add_parser("interpolate", help="raise the frame rate of a GIF or video (or a folder of them)")
     it.add_argument("input", help="a GIF or video file, or a folder of them")
@@ -670,8 +670,9 @@ def build_parser():
     )
     co.add_argument("--key-every", type=int, default=8, help="key frame spacing in frames (default 8)")
     co.add_argument(
-        "--fusion-preset", default=None,
-        help="ChromaFusion preset joining propagated and colourised chroma (default: propagation alone)",
+        "--fusion-preset", default=DEFAULT_FUSION_PRESET,
+        help=f"ChromaFusion preset joining propagated and colourised chroma (default {DEFAULT_FUSION_PRESET}; "
+        "'none': propagation alone)",
     )
     co.set_defaults(func=cmd_colorize)
     for command in (up, it, co):

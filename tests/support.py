@@ -161,7 +161,7 @@ def run_preset_test(preset, purpose=None):
     The preset's `metadata.json` must agree with the model it builds: its
     `parameter_count` with the backbone's, its `scale` (where given) with the
     backbone's, and `config.json`'s class name with the loaded backbone's
-    class. `purpose` (`"upscale"`, `"interpolate"`, `"colorize"`, or None for
+    class. `purpose` (`"upscale"`, `"interpolate"`, `"colorize"`, `"fuse"`, or None for
     the one the backbone serves) picks the task through
     `keras_vsr.inference.tasks.load_task`.
 
@@ -184,7 +184,7 @@ def run_preset_test(preset, purpose=None):
     elif metadata.get("scale") is not None:
         assert float(backbone.scale) == float(metadata["scale"]), (preset, backbone.scale, metadata["scale"])
     if purpose is None:
-        for candidate in ("upscale", "interpolate", "colorize"):
+        for candidate in ("upscale", "interpolate", "colorize", "fuse"):
             try:
                 return load_task(str(preset), candidate)
             except ValueError:

@@ -30,5 +30,9 @@ def test_bundled_preset_loads_and_matches_its_metadata(entry):
     elif hasattr(task, "predict_middle"):
         x = np.full((1, 16, 16, task.channels), 0.5, "float32")
         assert task.predict_middle(x, x).shape == x.shape
+    elif hasattr(task, "predict_chroma"):
+        from keras_vsr.models.chroma_fusion.chroma_fusion_backbone import NUM_FEATURES
+
+        assert task.predict_chroma(np.full((1, 15, 17, NUM_FEATURES), 0.5, "float32")).shape == (1, 15, 17, 3)
     else:
         assert task.colorize(frame[..., 0]).shape == (16, 16, 3)

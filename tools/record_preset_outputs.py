@@ -44,6 +44,12 @@ def preset_outputs(name):
         if task.channels == 1:
             a, b = a.mean(-1, keepdims=True), b.mean(-1, keepdims=True)
         return {"middle": np.asarray(task.predict_middle(a.astype("float32"), b.astype("float32")), "float32")}
+    if kind == "ChromaFusionBackbone":
+        from keras_vsr.inference.tasks import load_task
+        from keras_vsr.models.chroma_fusion.chroma_fusion_backbone import NUM_FEATURES
+
+        features = np.random.default_rng(0).random((1, 24, 32, NUM_FEATURES)).astype("float32")
+        return {"chroma": np.asarray(load_task(name, "fuse").predict_chroma(features), "float32")}
     if kind == "Grey2RGBBackbone":
         from keras_vsr.inference.tasks import load_task
 

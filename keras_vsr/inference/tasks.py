@@ -13,6 +13,10 @@ DEFAULT_COLORIZER_PRESET = "grey2rgb_f16d3_291photos"
 # (R, G and B each run as a grey frame) against 28.01 dB for frame averaging;
 # see its model card.
 DEFAULT_INTERPOLATOR_PRESET = "conv_lstm_interpolator_f16_vimeo_grey_mc"
+# The learned chroma fusion of `colorize --key-frames`: above propagation
+# alone at every key-frame spacing of `keras-vsr evaluate fusion`; see its
+# model card.
+DEFAULT_FUSION_PRESET = "chroma_fusion_f16d2_clips"
 
 PURPOSES = ("upscale", "interpolate", "colorize", "fuse")
 

@@ -9,9 +9,10 @@ frames through `SuperResolver.predict_on_batch`. torch's bicubic
 interpolation is the floor. Figures are wall-clock on this machine's CPU.
 
 `--large` adds a memory table: one `SuperResolver.upscale` call per process
-on a random uint8 image, tiled (256-pixel tiles, 24 pixels of overlap, the `upscale` default) and
+on a random uint8 image, tiled (256-pixel tiles, 24 pixels of overlap) and
 untiled, first at 1000x750 so both paths can be compared, then at
-`--large-size` (HxW, default 4000x3000 -> 16000x12000 at x4). It reports the
+`--large-size` (HxW, default 4000x3000 -> 16000x12000 at x4), in float32
+and in bfloat16. It reports the
 call's wall-clock seconds (tracing and compilation included) and the
 process's peak RSS (`ru_maxrss`), beside the RSS before the call (model and
 input loaded). The untiled path is skipped above `--untiled-max-pixels` LR
@@ -516,7 +517,7 @@ def main(argv=None):
 
     if args.large:
         installed = [b for b in args.backends if importlib.util.find_spec(module[b]) is not None]
-        large_table(args.preset, installed, args.large_size, args.untiled_max_pixels)
+        large_table(args.preset, installed, args.large_size, args.untiled_max_pixels, ("float32", "bfloat16"))
 
 
 if __name__ == "__main__":

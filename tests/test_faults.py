@@ -489,3 +489,27 @@ def test_saving_a_run_replaces_the_preset_and_keeps_the_users_files(tmp_path):
     assert os.readlink(preset / "latest") == "samples/a.png"
     assert (preset / "training_log.csv").read_text().startswith("epoch,loss")
     assert _strays(tmp_path) == []
+
+
+def test_killed_between_the_folder_renames_the_next_write_restores_the_previous_folder(tmp_path):
+    folder = tmp_path / "preset"
+    folder.mkdir()
+    (folder / "config.json").write_text("previous")
+    pid = _killed_child(f"""
+        import os, signal
+        from pathlib import Path
+        from keras_vsr.utils import atomic_files
+        print(os.getpid(), flush=True)
+        replace = os.replace
+        def replace_then_die(src, dst):
+            replace(src, dst)
+            if Path(dst).name.endswith(".old"):  # the previous folder is moved aside: die before the new one goes in
+                os.kill(os.getpid(), signal.SIGKILL)
+        atomic_files.os.replace = replace_then_die
+        atomic_files.write_folder_atomic({str(folder)!r}, lambda tmp: Path(tmp, "config.json").write_text("new"))
+    """)
+    assert not folder.exists()
+    assert sorted(name.split(".")[-1] for name in _strays(tmp_path)) == ["old", "part"]
+    assert all(name.startswith(f".preset.{pid}.") for name in _strays(tmp_path))
+    remove_stale_temporaries(folder)
+    assert (folder / "config.json").read_text() == "previous" and _strays(tmp_path) == []

@@ -13,6 +13,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+# The suffix of the previous folder that `write_folder_atomic` moves aside.
+_MOVED_ASIDE = ".old"
+
 
 def _process_is_running(pid):
     try:
@@ -29,18 +32,25 @@ def remove_stale_temporaries(path):
     left beside it when their process died before finishing (killed, power
     cut): those named `.NAME.PID.*` whose process `PID` no longer runs.
 
+    A folder that `write_folder_atomic` had moved aside (`.NAME.PID.*.old`)
+    is the previous complete `path`: when `path` is missing (the process died
+    between its two renames), that folder is renamed back to `path` instead.
+
     Returns:
-        The list of paths removed.
+        The list of paths removed (or restored).
     """
     path = Path(path)
     pattern = re.compile(rf"\.{re.escape(path.name)}\.(\d+)\.")
     removed = []
     if not path.parent.is_dir():
         return removed
-    for entry in path.parent.iterdir():
+    for entry in sorted(path.parent.iterdir(), key=lambda entry: not entry.name.endswith(_MOVED_ASIDE)):
         match = pattern.match(entry.name)
         if match and int(match.group(1)) != os.getpid() and not _process_is_running(int(match.group(1))):
-            if entry.is_dir() and not entry.is_symlink():
+            moved_aside = entry.name.endswith(_MOVED_ASIDE) and entry.is_dir() and not entry.is_symlink()
+            if moved_aside and not os.path.lexists(path):
+                os.replace(entry, path)
+            elif entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
             else:
                 entry.unlink(missing_ok=True)
@@ -83,7 +93,9 @@ def replace_with_umask(tmp, path):
 def write_folder_atomic(folder, write):
     """Fill a new folder with `write(temporary_folder)` and put it in place
     of `folder`, so that `folder` is the complete new one, the one before, or
-    (if the process dies between two renames) absent; never partly written.
+    (if the process dies between two renames) absent until the next atomic
+    write of `folder` puts the one before back (`remove_stale_temporaries`);
+    never partly written.
 
     Args:
         folder: str or `pathlib.Path`, the destination folder.
@@ -97,7 +109,7 @@ def write_folder_atomic(folder, write):
         write(str(tmp))
         os.chmod(tmp, 0o777 & ~_umask())
         if folder.exists():
-            old = atomic_temporary(folder, suffix=".old", folder=True)
+            old = atomic_temporary(folder, suffix=_MOVED_ASIDE, folder=True)
             os.replace(folder, old)  # onto an empty folder: allowed
         os.replace(tmp, folder)
     except BaseException:

@@ -31,6 +31,7 @@ import shutil
 import tempfile
 import threading
 import time
+import warnings
 import weakref
 from pathlib import Path
 
@@ -42,7 +43,12 @@ except ImportError as e:  # pragma: no cover - depends on the installation
     raise ImportError('The keras-vsr web app needs Gradio: pip install "keras-vsr[app]"') from e
 
 from keras_vsr.inference import DEFAULT_GIF_PRESET, DEFAULT_PRESET, load_super_resolver
-from keras_vsr.inference.tasks import DEFAULT_INTERPOLATOR_PRESET, load_task
+from keras_vsr.inference.tasks import (
+    DEFAULT_COLORIZER_PRESET,
+    DEFAULT_FUSION_PRESET,
+    DEFAULT_INTERPOLATOR_PRESET,
+    load_task,
+)
 from keras_vsr.utils.precision import check_precision
 from keras_vsr.io import ImageReadError, load_image, save_image_atomic
 from keras_vsr.models import list_presets
@@ -150,6 +156,11 @@ class AppHandlers:
     def default_preset(self):
         """`DEFAULT_PRESET` when it is installed, else the first preset."""
         return DEFAULT_PRESET if DEFAULT_PRESET in self.presets else next(iter(self.presets))
+
+    @property
+    def can_colorize(self):
+        """Whether the colouriser preset of `colorize_video` is installed."""
+        return DEFAULT_COLORIZER_PRESET in {p["name"] for p in list_presets()}
 
     @property
     def default_gif_preset(self):
@@ -291,6 +302,75 @@ class AppHandlers:
         frames = f"{info.frame_count} frames{note}, " if info.frame_count else ""
         message = f"{frames}{width}×{height} → {out_width}×{out_height} with `{preset}` in {seconds:.1f} s"
         return str(dst), str(dst), message
+
+    def colorize_video(self, path, key_path, key_every=8, progress=gr.Progress(), request: gr.Request = None):
+        """Colour the grey video at `path` from every `key_every`-th frame of
+        `key_path`, the same clip in colour (`keras-vsr colorize
+        --key-frames`): key-frame chroma carried along the motion and joined
+        with the colouriser's by the learned fusion (`fusion_preset`).
+
+        Args:
+            path: the uploaded grey video (a colour one is read as grey).
+            key_path: the uploaded colour video of the key frames.
+            key_every: int >= 1, the key frame spacing in frames.
+            progress: Gradio's progress tracker (frames done).
+            request: Gradio's request, as for `upscale_image`.
+
+        Returns:
+            `(video, video, message)`: the result for display and for
+            download.
+        """
+        from keras_vsr.inference.fusion import colorize_video_from_keys
+        from keras_vsr.io.video import probe_video
+
+        if not path:
+            raise RequestError("Upload the grey video first.")
+        if not key_path:
+            raise RequestError("Upload the colour video that gives the key frames.")
+        self._own(request, path)
+        self._own(request, key_path)
+        if key_every is None or int(key_every) != key_every or key_every < 1:
+            raise RequestError(f"The key frame spacing must be a whole number >= 1. Received: {key_every}.")
+        for upload in (path, key_path):
+            try:
+                info = probe_video(upload)
+            except ImageReadError as e:
+                raise RequestError(_without_folder(str(e), upload)) from e
+            self._check_pixels(Path(upload).name, *info.size)
+        name = Path(path).name
+        fusion = self._fusion()
+        dst = self._new_job_folder(request) / f"{_safe_stem(path, 'video')}_colour.mp4"
+        with self._model_lock:
+            start = time.perf_counter()
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    count = colorize_video_from_keys(
+                        fusion, path, dst, key_path, int(key_every),
+                        progress=_frame_progress(progress, self.max_frames, name, "Colouring"),
+                    )
+            except BaseException as e:
+                shutil.rmtree(dst.parent, ignore_errors=True)
+                if isinstance(e, (ImageReadError, ValueError)):
+                    raise RequestError(_without_folder(_without_folder(str(e), path), key_path)) from e
+                raise
+            seconds = time.perf_counter() - start
+        notes = "".join(f" Note: {_without_folder(str(w.message), key_path)}" for w in caught)
+        message = f"{count} frames coloured from key frames every {int(key_every)} in {seconds:.1f} s.{notes}"
+        return str(dst), str(dst), message
+
+    def _fusion(self):
+        """The `SpatioTemporalFusion` of `colorize_video`: the default
+        colouriser and, when installed, the default learned fusion."""
+        from keras_vsr.inference import SpatioTemporalFusion
+
+        installed = {p["name"] for p in list_presets()}
+        try:
+            colorizer = load_task(DEFAULT_COLORIZER_PRESET, "colorize", self.precision)
+            fusion = load_task(DEFAULT_FUSION_PRESET, "fuse") if DEFAULT_FUSION_PRESET in installed else None
+        except (ValueError, OSError) as e:
+            raise gr.Error(f"Cannot load the colouring presets: {e}") from e
+        return SpatioTemporalFusion(None, colorizer, fusion=fusion)
 
     def _upscale_frames(self, map_frames, path, model, scale, dst, frame_rate, progress):
         """Write `model.upscale(frame, scale=scale)` of every frame of the
@@ -543,6 +623,21 @@ def build_app(
                     video_out = gr.Video(label="Upscaled video", interactive=False, elem_id="video-result")
                     video_file = gr.File(label="Result (MP4)", interactive=False, elem_id="video-file")
                     video_info = gr.Markdown(elem_id="video-info")
+        with gr.Tab("Colour from key frames", visible=handlers.can_colorize):
+            gr.Markdown(
+                "A grey video and the same clip in colour: every K-th colour frame is a key frame whose colours "
+                "are carried along the motion to the grey frames around it."
+            )
+            with gr.Row():
+                with gr.Column():
+                    colour_in = gr.Video(sources=["upload"], label="Grey video", elem_id="colour-input")
+                    colour_keys = gr.Video(sources=["upload"], label="Colour video (key frames)", elem_id="colour-keys")
+                    colour_every = gr.Number(value=8, minimum=1, precision=0, label="Key frame every K frames")
+                    colour_button = gr.Button("Colour video", variant="primary", elem_id="colour-button")
+                with gr.Column():
+                    colour_out = gr.Video(label="Coloured video", interactive=False, elem_id="colour-result")
+                    colour_file = gr.File(label="Result (MP4)", interactive=False, elem_id="colour-file")
+                    colour_info = gr.Markdown(elem_id="colour-info")
 
         def preset_changed(key):
             scale = handlers.scales[key]
@@ -569,6 +664,13 @@ def build_app(
             [video_in, video_preset, video_scale, video_rate],
             [video_out, video_file, video_info],
             api_name="upscale_video",
+            **model_work,
+        )
+        colour_button.click(
+            handlers.colorize_video,
+            [colour_in, colour_keys, colour_every],
+            [colour_out, colour_file, colour_info],
+            api_name="colorize_video",
             **model_work,
         )
         demo.unload(handlers.end_session)

@@ -415,61 +415,16 @@ def _fusion_task(args):
     return SpatioTemporalFusion(None, _load(args.preset, "colorize"), fusion=fusion)
 
 
-def _key_source(path, every):
-    """`(key frames, counter)`: every `every`-th frame of the RGB video or
-    folder of images `path` as `(index, frame)` pairs, read as needed, and a
-    list holding the number of frames read so far."""
-    from keras_vsr.inference.fusion import key_frames_every
-    from keras_vsr.io import find_images, iter_video_frames, load_image
-
-    path = Path(path)
-    if path.is_dir():
-        files = find_images(path)
-        if not files:
-            raise CLIError(f"--key-frames: no images in {path}")
-        frames = (load_image(f, mode="RGB") for f in files)
-    elif path.is_file() and _kind(path) == "video":
-        frames = iter_video_frames(path)
-    else:
-        raise CLIError(f"--key-frames: {path} is neither a folder of images nor a video")
-    read = [0]
-
-    def counted():
-        for frame in frames:
-            read[0] += 1
-            yield frame
-
-    return key_frames_every(counted(), every), read
-
-
 def _colorize_keyed(fusion, src, dst, args, progress):
     """Colour the video `src` from the key frames of `--key-frames` into `dst`."""
-    from keras_vsr.io import ImageReadError, iter_video_frames, probe_video
-    from keras_vsr.io.video import check_video_paths, exact_fps, write_video_atomic
+    from keras_vsr.inference.fusion import colorize_video_from_keys
+    from keras_vsr.io import ImageReadError
 
     try:
-        src, dst = check_video_paths(src, dst, 18)
-        info = probe_video(src)
-        keys, read = _key_source(args.key_frames, args.key_every)
-        count = [0]
-
-        def grey():
-            for frame in iter_video_frames(src):
-                count[0] += 1
-                yield frame
-
-        frames = fusion.fuse_stream(grey(), key_frames=keys, factor=1)
-        write_video_atomic(progress(frames), dst, exact_fps(info.fps), src, info)
+        count = colorize_video_from_keys(fusion, src, dst, args.key_frames, args.key_every, progress)
     except (ValueError, ImageReadError) as e:
         raise CLIError(f"{src}: {e}") from e
-    last_needed = (count[0] - 1) // args.key_every * args.key_every
-    if read[0] <= last_needed:
-        warnings.warn(
-            f"--key-frames {args.key_frames} has {read[0]} frames, fewer than the {last_needed + 1} that key frames "
-            f"every {args.key_every} of {count[0]} frames need: the frames after the last key frame were coloured "
-            "from it alone"
-        )
-    return f"video, {count[0]} frames, key frames every {args.key_every} from {args.key_frames}"
+    return f"video, {count} frames, key frames every {args.key_every} from {args.key_frames}"
 
 
 def cmd_colorize(args):

@@ -364,3 +364,30 @@ def test_gif_tab_defaults_to_the_real_world_preset():
     demo = build_app()
     dropdowns = [block.value for block in demo.blocks.values() if isinstance(block, gr.Dropdown)]
     assert dropdowns == [DEFAULT_PRESET, DEFAULT_GIF_PRESET, DEFAULT_PRESET]  # image, GIF and video tabs
+
+
+def test_colour_from_key_frames(tiny_preset, tmp_path):
+    from keras_vsr.io.video import iter_video_frames
+    from keras_vsr.utils.colour import luma_uint8
+
+    from tests.test_fusion_propagation import moving_clip
+
+    colour = moving_clip(n=6)
+    grey = np.repeat(luma_uint8(colour), 3, axis=-1)
+    write = lambda path, frames: imageio.mimwrite(path, list(frames), fps=10, macro_block_size=1, quality=10)
+    write(tmp_path / "grey.mp4", grey)
+    write(tmp_path / "colour.mp4", colour)
+    write(tmp_path / "short.mp4", colour[:2])
+    handlers = AppHandlers([tiny_preset], max_pixels=2000, max_frames=10, interpolator=None)
+    if not handlers.can_colorize:
+        pytest.skip("the colouriser preset is not installed")
+    shown, _, message = handlers.colorize_video(str(tmp_path / "grey.mp4"), str(tmp_path / "colour.mp4"), 3)
+    out = np.stack(list(iter_video_frames(shown)))
+    assert out.shape == colour.shape and message.startswith("6 frames coloured from key frames every 3")
+    assert np.abs(out.astype("float32") - colour).mean() < 0.5 * np.abs(grey.astype("float32") - colour).mean()
+    _, _, message = handlers.colorize_video(str(tmp_path / "grey.mp4"), str(tmp_path / "short.mp4"), 3)
+    assert "short.mp4 has 2 frames, fewer than the 4" in message and str(tmp_path) not in message
+    with pytest.raises(gr.Error, match="colour video that gives the key frames"):
+        handlers.colorize_video(str(tmp_path / "grey.mp4"), None, 3)
+    with pytest.raises(gr.Error, match="whole number >= 1"):
+        handlers.colorize_video(str(tmp_path / "grey.mp4"), str(tmp_path / "colour.mp4"), 0)

@@ -84,6 +84,99 @@ def key_frames_every(frames, every):
             yield index, np.asarray(frame)[..., :3]
 
 
+def read_key_frames(source, every):
+    """Every `every`-th frame of an RGB video or folder of images, read as needed.
+
+    Args:
+        source: str or `pathlib.Path`, a video file or a folder of images
+            (one per frame, in name order).
+        every: int >= 1, the key frame spacing.
+
+    Returns:
+        `(key_frames, read)`: an iterator of `(index, frame)` pairs (the
+        `key_frames` of `SpatioTemporalFusion.fuse_stream`) and a one-item
+        list holding the number of frames of `source` read so far.
+
+    Raises:
+        ValueError: for a `source` that is neither a video nor a folder of
+            images, or a bad `every`.
+    """
+    from pathlib import Path
+
+    from keras_vsr.io import find_images, iter_video_frames, load_image
+    from keras_vsr.io.video import VIDEO_EXTENSIONS
+
+    source = Path(source)
+    if source.is_dir():
+        files = find_images(source)
+        if not files:
+            raise ValueError(f"no images in the key frame folder {source}")
+        frames = (load_image(f, mode="RGB") for f in files)
+    elif source.is_file() and source.suffix.lower() in VIDEO_EXTENSIONS:
+        frames = iter_video_frames(source)
+    else:
+        raise ValueError(f"{source} is neither a folder of images nor a video")
+    read = [0]
+
+    def counted():
+        for frame in frames:
+            read[0] += 1
+            yield frame
+
+    return key_frames_every(counted(), every), read
+
+
+def colorize_video_from_keys(fusion, src, dst, key_source, every, progress=None, crf=18):
+    """Colour the grey video `src` into the MP4 `dst` from every `every`-th
+    frame of the RGB `key_source` (the same clip in colour: a video or a
+    folder of images), at `src`'s frame rate and with its audio. A colour
+    `src` is read as grey (BT.601 luma).
+
+    Frames are streamed (`SpatioTemporalFusion.fuse_stream`) and written
+    atomically (`keras_vsr.io.video.write_video_atomic`). When `key_source`
+    has too few frames for the last key frame `src` needs, a warning says
+    so and the frames after its last key frame are coloured from that one.
+
+    Args:
+        fusion: a `SpatioTemporalFusion` (its interpolator is not used).
+        src, dst: str or `pathlib.Path`, the grey video and the new `.mp4`.
+        key_source: str or `pathlib.Path`, see `read_key_frames`.
+        every: int >= 1, the key frame spacing.
+        progress: optional callable wrapping the iterable of output frames,
+            e.g. `tqdm.tqdm`. Default None.
+        crf: int in [0, 51], x264's constant rate factor. Default 18.
+
+    Returns:
+        The number of frames written.
+
+    Raises:
+        ValueError: for bad paths or key frames (another size, ...).
+        ImageReadError: for an unreadable video or image.
+    """
+    from keras_vsr.io import iter_video_frames, probe_video
+    from keras_vsr.io.video import check_video_paths, exact_fps, write_video_atomic
+
+    src, dst = check_video_paths(src, dst, crf)
+    info = probe_video(src)
+    keys, read = read_key_frames(key_source, every)
+    count = [0]
+
+    def grey():
+        for frame in iter_video_frames(src):
+            count[0] += 1
+            yield luma_uint8(frame)  # a colour video is read as grey
+
+    frames = fusion.fuse_stream(grey(), key_frames=keys, factor=1)
+    write_video_atomic(progress(frames) if progress else frames, dst, exact_fps(info.fps), src, info, crf)
+    last_needed = (count[0] - 1) // every * every
+    if read[0] <= last_needed:
+        warnings.warn(
+            f"{key_source} has {read[0]} frames, fewer than the {last_needed + 1} that key frames every {every} "
+            f"of {count[0]} frames need: the frames after the last key frame were coloured from it alone"
+        )
+    return count[0]
+
+
 class SpatioTemporalFusion:
     """Joins a frame interpolator, a colouriser and colour propagation from
     RGB key frames into colour video at a higher frame rate.

@@ -51,3 +51,6 @@ def test_slow_precision_is_named(monkeypatch):
     assert slow_precision_warning("float32", "cpu") is None
     monkeypatch.setattr(precision_module, "_cpu_flags", lambda: frozenset({"avx512_bf16"}))
     assert slow_precision_warning("bfloat16", "cpu") is None
+    assert slow_precision_warning("bfloat16", "cpu", "tensorflow") is None
+    assert "JAX" in slow_precision_warning("bfloat16", "cpu", "jax")
+    assert slow_precision_warning("bfloat16", "gpu", "jax") is None

@@ -49,6 +49,8 @@ def build_task(preset, purpose="upscale", load_weights=True, precision="float32"
         ValueError: for a bad `purpose` or `precision`, or a preset of another kind (the
             message lists the built-in presets that fit).
     """
+    import keras
+
     from keras_vsr.models import SRBackbone, SuperResolver
     from keras_vsr.models import list_presets
     from keras_vsr.models.conversion import resolve_preset
@@ -56,7 +58,7 @@ def build_task(preset, purpose="upscale", load_weights=True, precision="float32"
     if purpose not in PURPOSES:
         raise ValueError(f"`purpose` must be one of {PURPOSES}. Received: purpose={purpose!r}")
     policy = dtype_policy(precision)  # checked before anything loads
-    slow = slow_precision_warning(precision, compute_device())
+    slow = slow_precision_warning(precision, compute_device(), keras.config.backend())
     if slow:
         warnings.warn(slow, stacklevel=2)
     backbone = SRBackbone.from_preset(resolve_preset(preset), load_weights=load_weights, dtype=policy)

@@ -47,18 +47,25 @@ def _cpu_flags():
     return None
 
 
-def slow_precision_warning(precision, device):
+def slow_precision_warning(precision, device, backend=None):
     """A sentence saying why `precision` will run slowly on `device` (as
-    `compute_device()` names it), or None.
+    `compute_device()` names it) with the Keras `backend`, or None.
 
     Only CPUs are judged: a reduced precision is slow on a CPU without its
     matrix instructions (`avx512_bf16`/`amx_bf16` for bfloat16,
-    `avx512_fp16`/`amx_fp16` for float16, read from /proc/cpuinfo).
-    Returns None when nothing is known (no /proc/cpuinfo, another device).
+    `avx512_fp16`/`amx_fp16` for float16, read from /proc/cpuinfo), and
+    bfloat16 on JAX's CPU backend (XLA), which does not use them for
+    convolutions (`tools/precision_table.py`). Returns None when nothing is
+    known (no /proc/cpuinfo, another device).
     """
     check_precision(precision)
     if precision == "float32" or device != "cpu":
         return None
+    if precision == "bfloat16" and backend == "jax":
+        return (
+            "JAX on CPU runs bfloat16 convolutions no faster than float32 (0.7-1.1x measured on an "
+            "avx512_bf16 CPU); the TensorFlow backend runs them 1.6-2.3x faster there"
+        )
     flags = _cpu_flags()
     if flags is None or any(flag in flags for flag in _CPU_FLAGS[precision]):
         return None

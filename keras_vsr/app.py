@@ -286,15 +286,8 @@ class AppHandlers:
             raise RequestError("Upload a video first.")
         self._own(request, path)
         scale = self._check_scale(scale, preset)
-        name = Path(path).name
-        try:
-            info = probe_video(path)
-        except ImageReadError as e:
-            raise RequestError(_without_folder(str(e), path)) from e
+        info = self._check_video(path)
         width, height = info.size
-        self._check_pixels(name, width, height)
-        if info.frame_count and info.frame_count > self.max_frames:
-            raise RequestError(f"{name} has about {info.frame_count} frames; the limit is {self.max_frames}.")
         model = self._model(preset)
         dst = self._new_job_folder(request) / f"{_safe_stem(path, 'video')}_x{scale:g}.mp4"
         _, note, seconds = self._upscale_frames(map_video, path, model, scale, dst, frame_rate, progress)
@@ -303,11 +296,26 @@ class AppHandlers:
         message = f"{frames}{width}×{height} → {out_width}×{out_height} with `{preset}` in {seconds:.1f} s"
         return str(dst), str(dst), message
 
+    def _check_video(self, path):
+        """The `VideoInfo` of the uploaded video `path`, or a `RequestError`
+        for an unreadable one or one above the pixel or frame limits."""
+        from keras_vsr.io.video import probe_video
+
+        name = Path(path).name
+        try:
+            info = probe_video(path)
+        except ImageReadError as e:
+            raise RequestError(_without_folder(str(e), path)) from e
+        self._check_pixels(name, *info.size)
+        if info.frame_count and info.frame_count > self.max_frames:
+            raise RequestError(f"{name} has about {info.frame_count} frames; the limit is {self.max_frames}.")
+        return info
+
     def colorize_video(self, path, key_path, key_every=8, progress=gr.Progress(), request: gr.Request = None):
         """Colour the grey video at `path` from every `key_every`-th frame of
         `key_path`, the same clip in colour (`keras-vsr colorize
         --key-frames`): key-frame chroma carried along the motion and joined
-        with the colouriser's by the learned fusion (`fusion_preset`).
+        with the colouriser's by the learned fusion (`DEFAULT_FUSION_PRESET`).
 
         Args:
             path: the uploaded grey video (a colour one is read as grey).
@@ -321,7 +329,6 @@ class AppHandlers:
             download.
         """
         from keras_vsr.inference.fusion import colorize_video_from_keys
-        from keras_vsr.io.video import probe_video
 
         if not path:
             raise RequestError("Upload the grey video first.")
@@ -332,11 +339,7 @@ class AppHandlers:
         if key_every is None or int(key_every) != key_every or key_every < 1:
             raise RequestError(f"The key frame spacing must be a whole number >= 1. Received: {key_every}.")
         for upload in (path, key_path):
-            try:
-                info = probe_video(upload)
-            except ImageReadError as e:
-                raise RequestError(_without_folder(str(e), upload)) from e
-            self._check_pixels(Path(upload).name, *info.size)
+            self._check_video(upload)
         name = Path(path).name
         fusion = self._fusion()
         dst = self._new_job_folder(request) / f"{_safe_stem(path, 'video')}_colour.mp4"

@@ -44,7 +44,7 @@ def remove_stale_temporaries(path):
     removed = []
     if not path.parent.is_dir():
         return removed
-    for entry in sorted(path.parent.iterdir(), key=lambda entry: not entry.name.endswith(_MOVED_ASIDE)):
+    for entry in path.parent.iterdir():
         match = pattern.match(entry.name)
         if match and int(match.group(1)) != os.getpid() and not _process_is_running(int(match.group(1))):
             moved_aside = entry.name.endswith(_MOVED_ASIDE) and entry.is_dir() and not entry.is_symlink()

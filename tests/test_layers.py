@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 
 from tests.support import run_layer_test, to_numpy
-from keras_vsr.layers import BicubicUpsample, PixelShuffle, ResidualBlock, SubPixelUpsample
+import keras
+
+from keras_vsr.layers import BicubicUpsample, PixelShuffle, PixelShuffleNearestResidual, ResidualBlock, SubPixelUpsample
 from keras_vsr.utils.image_ops import symmetric_pad
 from keras_vsr.utils.imresize import imresize
 
@@ -27,6 +29,25 @@ def test_pixel_shuffle_matches_depth_to_space(scale, tmp_path):
 def test_pixel_shuffle_rejects_indivisible_channels():
     with pytest.raises(ValueError, match="divisible by 4"):
         PixelShuffle(2)(np.zeros((1, 4, 4, 6), "float32"))
+
+
+@pytest.mark.parametrize("scale", [1, 2, 4])
+def test_pixel_shuffle_nearest_residual_equals_shuffle_plus_nearest_upsample(scale, tmp_path):
+    rng = np.random.default_rng(1)
+    features = rng.random((2, 5, 7, 3 * scale * scale)).astype("float32")
+    image = rng.random((2, 5, 7, 3)).astype("float32")
+    layer = PixelShuffleNearestResidual(scale)
+    y = to_numpy(layer([features, image]))
+    nearest = image.repeat(scale, axis=1).repeat(scale, axis=2)
+    np.testing.assert_array_equal(y, numpy_depth_to_space(features, scale) + nearest)
+    assert tuple(layer.compute_output_shape([features.shape, image.shape])) == y.shape
+
+    f_in, i_in = keras.Input((None, None, 3 * scale * scale)), keras.Input((None, None, 3))
+    model = keras.Model([f_in, i_in], PixelShuffleNearestResidual(scale)([f_in, i_in]))
+    path = tmp_path / "shuffle.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path)  # safe_mode=True
+    np.testing.assert_array_equal(to_numpy(reloaded([features, image])), y)
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])

@@ -75,6 +75,31 @@ class PixelShuffle(keras.layers.Layer):
 
 
 @register
+class PixelShuffleNearestResidual(PixelShuffle):
+    """`pixel_shuffle(features) + nearest_upsample(image)`, both by `scale`.
+
+    Called on `[features, image]`: `features` `(batch, h, w, c * r**2)`,
+    `image` `(batch, h, w, c)`. Every sub-pixel of an output pixel gets the
+    same image value, so the sum is computed at the input resolution, where
+    `image` repeated `r**2` times along the channels lines up with the
+    shuffle's channel order, and one rearrangement follows:
+    `depth_to_space(features + tile(image, r**2))`. The result is the same
+    as the two full-size operations and their sum, element by element,
+    without the upsampled image and the sum at the output size.
+    """
+
+    def build(self, input_shape):
+        super().build(input_shape[0])
+
+    def call(self, inputs):
+        features, image = inputs
+        return depth_to_space(features + ops.tile(image, (1, 1, 1, self.scale**2)), self.scale)
+
+    def compute_output_shape(self, input_shape):
+        return super().compute_output_shape(input_shape[0])
+
+
+@register
 class SubPixelUpsample(keras.layers.Layer):
     """Conv (filters * r^2) -> pixel shuffle -> optional activation.
 

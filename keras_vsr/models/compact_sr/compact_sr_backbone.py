@@ -1,6 +1,6 @@
 import keras
 
-from keras_vsr.layers import PixelShuffle
+from keras_vsr.layers import PixelShuffleNearestResidual
 from keras_vsr.models.backbone import SRBackbone
 from keras_vsr.utils.serialization import register
 
@@ -66,11 +66,10 @@ class CompactSRBackbone(SRBackbone):
             x = keras.layers.Conv2D(filters, 3, padding="same", dtype=dtype, name=f"body_conv_{i}")(x)
             x = _activation(activation, dtype, f"body_act_{i}")(x)
         x = keras.layers.Conv2D(channels * scale * scale, 3, padding="same", dtype=dtype, name="tail_conv")(x)
-        x = PixelShuffle(scale, dtype=dtype, name="pixel_shuffle")(x)
-        base = inputs
-        if scale > 1:
-            base = keras.layers.UpSampling2D(scale, interpolation="nearest", dtype=dtype, name="nearest")(inputs)
-        outputs = keras.layers.Add(dtype=dtype, name="image_residual")([x, base])
+        # The shuffle and the nearest-neighbour image residual in one step at
+        # the input resolution (the costliest part of the small networks is
+        # what runs at the output size).
+        outputs = PixelShuffleNearestResidual(scale, dtype=dtype, name="pixel_shuffle")([x, inputs])
         super().__init__(inputs=inputs, outputs=outputs, dtype=dtype, **kwargs)
 
         self.scale = scale

@@ -207,6 +207,39 @@ def test_backbone_config_round_trip_and_bad_arguments(tmp_path):
         ({"flow_scale": 0.3}, "flow_scale"),
         ({"layout": "v3"}, "layout"),
         ({"head_filters": 0}, "head_filters"),
+        ({"flow_init": "farneback", "layout": "v4.6"}, "flow_init"),
+        ({"flow_init": "lucas_kanade"}, "needs layout='v4.6'"),
     ]:
         with pytest.raises(ValueError, match=match):
             IFNetBackbone(**kwargs)
+
+
+def test_lucas_kanade_seeded_network_starts_at_the_warped_mean_and_learns_from_there(tmp_path):
+    from keras_vsr.layers import LucasKanadeFlow, MidpointAlignment, backward_warp
+
+    backbone = IFNetBackbone(block_filters=(8, 4), layout="v4.6", flow_init="lucas_kanade")
+    assert backbone.network_multiple == 16  # the Lucas-Kanade pyramid's, above the blocks' 8
+    rng = np.random.default_rng(3)
+    a = rng.random((2, 32, 48, 3)).astype("float32")
+    b = np.roll(a, (1, 2), axis=(1, 2))
+    # Untrained (last convs at zero): the mean of the two frames warped to the
+    # instant (to 1e-4: the flow's 2x2 solves round differently when compiled).
+    first, second = MidpointAlignment()([a, b])
+    np.testing.assert_allclose(run(backbone, a, b, 0.5), 0.5 * (to_numpy(first) + to_numpy(second)), atol=1e-4)
+    flow = to_numpy(LucasKanadeFlow()([np.concatenate([a, b]), np.concatenate([b, a])]))
+    t = 0.25
+    expected = 0.5 * (to_numpy(backward_warp(a, t * flow[2:])) + to_numpy(backward_warp(b, (1 - t) * flow[:2])))
+    np.testing.assert_allclose(run(backbone, a, b, t), expected, atol=1e-4)
+
+    # One training step moves the blocks' last convs off zero and the output with them.
+    task = IFNetInterpolator(backbone, compile=False)
+    task.compile(optimizer="adam", loss="mean_absolute_error")
+    inputs = {"frames_a": a, "frames_b": b, "time": np.full((2, 1), 0.5, "float32")}
+    before = run(backbone, a, b, 0.5)
+    task.train_on_batch(inputs, 0.5 * (a + b))
+    assert np.abs(to_numpy(backbone.get_layer("ifnet").blocks[-1].lastconv.kernel)).max() > 0
+    assert np.abs(run(backbone, a, b, 0.5) - before).max() > 0
+    backbone.save_to_preset(str(tmp_path / "p"))
+    loaded = IFNetBackbone.from_preset(str(tmp_path / "p"))
+    assert loaded.get_config()["flow_init"] == "lucas_kanade"
+    np.testing.assert_allclose(run(loaded, a, b, 0.5), run(backbone, a, b, 0.5), atol=1e-5)

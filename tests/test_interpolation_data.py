@@ -38,6 +38,25 @@ def test_triplets_from_frame_folders(tmp_path):
     assert spacings <= {1, 2}
 
 
+def test_any_time_targets_lie_where_their_time_says(tmp_path):
+    _ramp_folder(tmp_path, "seq", n=7, step=30)
+    ds = TripletDataset(tmp_path, crop_size=16, batch_size=64, steps_per_epoch=1, max_spacing=2, time="any", seed=2)
+    # spans 2..4, every frame in between: 5 * 1 + 4 * 2 + 3 * 3 starts
+    assert len(ds.triplets) == 5 + 8 + 9
+    x, target = ds[0]
+    time = x["time"][:, 0]
+    assert x["time"].shape == (64, 1) and x["time"].dtype == np.float32
+    assert {round(float(t), 4) for t in time} - {0.5} and (0 < time).all() and (time < 1).all()
+    # Frame values grow linearly in time, so the target is the time-weighted blend.
+    a, b = x["frames_a"][..., 0], x["frames_b"][..., 0]
+    np.testing.assert_allclose(target[..., 0], a + time[:, None, None] * (b - a), atol=1e-6)
+
+    middle = TripletDataset(tmp_path, crop_size=16, batch_size=8, steps_per_epoch=1, max_spacing=2, time="middle")
+    assert len(middle.triplets) == 5 + 3 and (middle[0][0]["time"] == 0.5).all()
+    with pytest.raises(ValueError, match="`time` must be one of"):
+        TripletDataset(tmp_path, crop_size=16, time="end")
+
+
 def test_augmentation_flips_and_reverses(tmp_path):
     _ramp_folder(tmp_path, "seq", n=3)
     ds = TripletDataset(tmp_path, crop_size=24, batch_size=64, steps_per_epoch=1, max_spacing=1, seed=1)

@@ -14,7 +14,9 @@ from keras_vsr.cli import main
 from keras_vsr.training.recipes import get_recipe, recipes
 from keras_vsr.utils.weights import VGG16_WEIGHTS_FILE, default_weights_dir
 
-FAMILIES = ("srresnet", "compact", "unet-sr", "depth2space", "srgan", "srwgan", "esrgan", "conv-lstm", "grey2rgb", "ffc")
+FAMILIES = (
+    "srresnet", "compact", "unet-sr", "depth2space", "srgan", "srwgan", "esrgan", "conv-lstm", "grey2rgb", "ffc", "ifnet"
+)
 # chroma-fusion builds its examples from frame folders and clips with the
 # colouriser preset; tests/test_fusion_propagation.py covers its task.
 REGISTERED = (*FAMILIES, "chroma-fusion")
@@ -55,6 +57,10 @@ def _options(family, tmp_path, image_folder, tiny_preset):
         data = frame_folder(tmp_path / "frames" / "seq", 5)
         return ["--data", str(data.parent), "--bench", str(middlebury(tmp_path / "mb")), "--crop", "16",
                 "--filters", "8", "--levels", "1", "--latent", "2"]
+    if family == "ifnet":
+        data = frame_folder(tmp_path / "frames" / "seq", 7)
+        return ["--data", str(data.parent), "--bench", str(middlebury(tmp_path / "mb")), "--crop", "16",
+                "--block-filters", "4", "4", "--max-spacing", "2"]
     if family == "conv-lstm":
         data = frame_folder(tmp_path / "frames" / "seq", 12)
         return ["--data", str(data.parent), "--bench", str(middlebury(tmp_path / "mb")), "--crop", "16",

@@ -16,6 +16,9 @@ from keras_vsr.utils.checks import positive_ints
 from keras_vsr.utils.images import to_float
 
 
+TIMES = (None, "middle", "any")
+
+
 class TripletDataset(RandomBatchDataset):
     """Random frame triplets for training an interpolator, made on the fly.
 
@@ -37,6 +40,11 @@ class TripletDataset(RandomBatchDataset):
         channels: int, 3 (RGB) or 1 (BT.601 luma). Default 3.
         max_video_frames: int, frames read from each video. Default 300.
         video_frame_step: int, keep every n-th video frame. Default 1.
+        time: None (no time input), "middle" (the middle frame, with a
+            `"time"` input of 0.5: the input of time-conditioned models) or
+            "any": a target anywhere between the two frames, frames
+            `(i, i + k, i + n)` with `n` from 2 to `2 * max_spacing` and `k`
+            from 1 to `n - 1`, and `"time"` `k / n`. Default None.
         seed: int or None. Default None.
         **kwargs: `keras.utils.PyDataset` arguments (`workers`, ...).
 
@@ -56,6 +64,7 @@ class TripletDataset(RandomBatchDataset):
         channels=3,
         max_video_frames=300,
         video_frame_step=1,
+        time=None,
         seed=None,
         **kwargs,
     ):
@@ -65,6 +74,9 @@ class TripletDataset(RandomBatchDataset):
         )
         if channels not in (1, 3):
             raise ValueError(f"`channels` must be 1 or 3. Received: channels={channels!r}")
+        if time not in TIMES:
+            raise ValueError(f"`time` must be one of {TIMES}. Received: time={time!r}")
+        self.time = time
         if isinstance(sources, (str, os.PathLike)):
             sources = [sources]
         self.augment, self.channels = bool(augment), channels
@@ -77,11 +89,13 @@ class TripletDataset(RandomBatchDataset):
         self.sequences = [
             s for s in sequences if len(s) >= 3 and min(s[0].shape[:2]) >= self.crop_size
         ]
+        # (sequence, first frame, frames to the target, frames to the second).
         self.triplets = [
-            (k, start, spacing)
+            (k, start, step, span)
             for k, seq in enumerate(self.sequences)
-            for spacing in range(1, self.max_spacing + 1)
-            for start in range(len(seq) - 2 * spacing)
+            for span in range(2, 2 * self.max_spacing + 1, 1 if time == "any" else 2)
+            for step in (range(1, span) if time == "any" else (span // 2,))
+            for start in range(len(seq) - span)
         ]
         if not self.triplets:
             raise ValueError(
@@ -90,17 +104,22 @@ class TripletDataset(RandomBatchDataset):
             )
 
     def sample(self):
-        """One augmented triplet `(a, b, middle)` of uint8 crops."""
-        k, start, spacing = self.triplets[self.rng.integers(len(self.triplets))]
+        """One augmented triplet `(a, b, target)` of uint8 crops and the
+        target's time (0 at `a`, 1 at `b`)."""
+        k, start, step, span = self.triplets[self.rng.integers(len(self.triplets))]
         seq = self.sequences[k]
-        crops = random_crop(self.rng, seq[[start, start + 2 * spacing, start + spacing]], (self.crop_size,) * 2)
+        crops = random_crop(self.rng, seq[[start, start + span, start + step]], (self.crop_size,) * 2)
+        time = step / span
         if self.augment:
             crops = random_flips(self.rng, crops)
             if self.rng.random() < 0.5:
-                crops = crops[[1, 0, 2]]
-        return crops
+                crops, time = crops[[1, 0, 2]], 1.0 - time
+        return crops, time
 
     def draw_batch(self):
         batch = [self.sample() for _ in range(self.batch_size)]
-        a, b, m = (to_float(np.stack([t[i] for t in batch])) for i in range(3))
-        return {"frames_a": a, "frames_b": b}, m
+        a, b, m = (to_float(np.stack([crops[i] for crops, _ in batch])) for i in range(3))
+        inputs = {"frames_a": a, "frames_b": b}
+        if self.time is not None:
+            inputs["time"] = np.array([[time] for _, time in batch], "float32")
+        return inputs, m

@@ -3,7 +3,7 @@ import numbers
 import keras
 
 from keras_vsr.models.backbone import SRBackbone
-from keras_vsr.models.ifnet.ifnet_layers import LAYOUTS, IFNet
+from keras_vsr.models.ifnet.ifnet_layers import FLOW_INITS, LAYOUTS, IFNet
 from keras_vsr.utils.checks import positive_ints
 from keras_vsr.utils.serialization import register
 
@@ -43,23 +43,33 @@ class IFNetBackbone(SRBackbone):
             of the frame size (RIFE's `--scale`; 0.5 suits 4K frames).
             Default 1.0.
         layout: "v4.25" (RIFE v4.25, v4.26) or "v4.6". Default "v4.25".
+        flow_init: None (RIFE) or "lucas_kanade": the blocks refine dense
+            Lucas-Kanade flow instead of starting from zero, and an
+            untrained network is the mean of the two frames warped along
+            it (v4.6 layout; see `IFNet`). Default None.
         dtype: dtype policy for the layers.
     """
 
-    config_keys = ("block_filters", "head_filters", "head_outputs", "flow_scale", "layout")
+    config_keys = ("block_filters", "head_filters", "head_outputs", "flow_scale", "layout", "flow_init")
 
     def __init__(self, block_filters=(192, 128, 96, 64, 32), head_filters=16, head_outputs=16, flow_scale=1.0,
-                 layout="v4.25", dtype=None, **kwargs):
+                 layout="v4.25", flow_init=None, dtype=None, **kwargs):
         block_filters = _check_block_filters(block_filters)
         head_filters, head_outputs = positive_ints((("head_filters", head_filters), ("head_outputs", head_outputs)))
         if layout not in LAYOUTS:
             raise ValueError(f"`layout` must be one of {LAYOUTS}. Received: layout={layout!r}")
         if isinstance(flow_scale, bool) or flow_scale not in FLOW_SCALES:
             raise ValueError(f"`flow_scale` must be one of {FLOW_SCALES}. Received: flow_scale={flow_scale!r}")
+        if flow_init not in FLOW_INITS:
+            raise ValueError(f"`flow_init` must be one of {FLOW_INITS}. Received: flow_init={flow_init!r}")
+        if flow_init is not None and layout != "v4.6":
+            raise ValueError(f"`flow_init={flow_init!r}` needs layout='v4.6'. Received: layout={layout!r}")
         frames_a = keras.Input(shape=(None, None, 3), name="frames_a")
         frames_b = keras.Input(shape=(None, None, 3), name="frames_b")
         time = keras.Input(shape=(1,), name="time")
-        ifnet = IFNet(block_filters, head_filters, head_outputs, float(flow_scale), layout, dtype=dtype, name="ifnet")
+        ifnet = IFNet(
+            block_filters, head_filters, head_outputs, float(flow_scale), layout, flow_init, dtype=dtype, name="ifnet"
+        )
         middle = ifnet([frames_a, frames_b, time])
         super().__init__(
             inputs={"frames_a": frames_a, "frames_b": frames_b, "time": time},
@@ -71,6 +81,7 @@ class IFNetBackbone(SRBackbone):
         self.head_filters = head_filters
         self.head_outputs = head_outputs
         self.layout = layout
+        self.flow_init = flow_init
         self.flow_scale = float(flow_scale)
         self.channels = 3
         self.scale = 1

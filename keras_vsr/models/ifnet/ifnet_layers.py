@@ -22,11 +22,14 @@ that any frame size traces on every backend.
 import keras
 from keras import ops
 
-from keras_vsr.layers.optical_flow import backward_warp
+from keras_vsr.layers.optical_flow import LucasKanadeFlow, backward_warp
 from keras_vsr.layers.pixel_shuffle import depth_to_space
 from keras_vsr.utils.serialization import register
 
 LAYOUTS = ("v4.25", "v4.6")
+# Where the flows start: at zero, estimated by the first block (RIFE), or at
+# pyramidal Lucas-Kanade flow that every block refines.
+FLOW_INITS = (None, "lucas_kanade")
 # Channels an IFBlock outputs: 4 flow (dx, dy towards each frame), 1 mask,
 # then features for the next block: 8 in the v4.25 layout; in the v4.6
 # layout one channel that nothing reads.
@@ -166,12 +169,15 @@ class IFBlock(keras.layers.Layer):
     Args:
         filters: int, even, the width of the block.
         outputs: int > 5, the channels it returns. Default 13 (v4.25).
+        zero_init: bool, start the last (transposed) conv at zero, so that
+            an untrained block changes nothing. Default False.
     """
 
-    def __init__(self, filters, outputs=BLOCK_OUTPUTS["v4.25"], **kwargs):
+    def __init__(self, filters, outputs=BLOCK_OUTPUTS["v4.25"], zero_init=False, **kwargs):
         super().__init__(**kwargs)
         self.filters = filters
         self.outputs = outputs
+        self.zero_init = bool(zero_init)
 
         def conv(f, name):
             return keras.layers.Conv2D(f, 3, 2, "valid", dtype=self.dtype_policy, name=name)
@@ -182,7 +188,8 @@ class IFBlock(keras.layers.Layer):
             ScaledResidualConv(filters, dtype=self.dtype_policy, name=f"convblock_{i}") for i in range(RESIDUAL_CONVS)
         ]
         self.lastconv = keras.layers.Conv2DTranspose(
-            4 * outputs, 4, 2, "same", dtype=self.dtype_policy, name="lastconv"
+            4 * outputs, 4, 2, "same", dtype=self.dtype_policy, name="lastconv",
+            kernel_initializer="zeros" if self.zero_init else "glorot_uniform",
         )
 
     def build(self, input_shape, flow_shape=None):
@@ -209,7 +216,7 @@ class IFBlock(keras.layers.Layer):
         return tuple(input_shape[:-1]) + (self.outputs,)
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "outputs": self.outputs}
+        return {**super().get_config(), "filters": self.filters, "outputs": self.outputs, "zero_init": self.zero_init}
 
 
 def pad_bottom_right(x, multiple):
@@ -240,21 +247,33 @@ class IFNet(keras.layers.Layer):
             at relative to the frames (RIFE's `--scale`; 0.5 for 4K frames).
             Default 1.0.
         layout: "v4.25" (v4.25, v4.26) or "v4.6". Default "v4.25".
+        flow_init: None (RIFE: the first block estimates the flows from the
+            frames) or "lucas_kanade": the flows start at dense pyramidal
+            Lucas-Kanade flow (`LucasKanadeFlow`, no weights) under linear
+            motion, `t * flow(b -> a)` and `(1 - t) * flow(a -> b)`, the mask
+            at 0, and every block refines them (v4.6 layout only). The
+            blocks' last convs then start at zero, so an untrained network
+            returns the mean of the two frames warped along that flow.
+            Default None.
     """
 
     def __init__(self, block_filters=(192, 128, 96, 64, 32), head_filters=16, head_outputs=16, flow_scale=1.0,
-                 layout="v4.25", **kwargs):
+                 layout="v4.25", flow_init=None, **kwargs):
         super().__init__(**kwargs)
         self.block_filters = tuple(block_filters)
         self.head_filters = head_filters
         self.head_outputs = head_outputs
         self.flow_scale = flow_scale
         self.layout = layout
+        self.flow_init = flow_init
         self.head = None
         if layout == "v4.25":
             self.head = IFNetHead(head_filters, head_outputs, dtype=self.dtype_policy, name="encode")
+        self.initial_flow = None
+        if flow_init == "lucas_kanade":
+            self.initial_flow = LucasKanadeFlow(name="initial_flow")
         self.blocks = [
-            IFBlock(f, BLOCK_OUTPUTS[layout], dtype=self.dtype_policy, name=f"block{i}")
+            IFBlock(f, BLOCK_OUTPUTS[layout], zero_init=flow_init is not None, dtype=self.dtype_policy, name=f"block{i}")
             for i, f in enumerate(self.block_filters)
         ]
 
@@ -267,8 +286,12 @@ class IFNet(keras.layers.Layer):
 
     @property
     def size_multiple(self):
-        """Frames are padded to multiples of this (4 times the coarsest scale)."""
-        return 4 * self.scales[0]
+        """Frames are padded to multiples of this (4 times the coarsest
+        scale, and the Lucas-Kanade pyramid's multiple)."""
+        multiple = 4 * self.scales[0]
+        if self.initial_flow is not None:
+            multiple = max(multiple, self.initial_flow.size_multiple)
+        return multiple
 
     def build(self, input_shape):
         features = 0
@@ -280,8 +303,19 @@ class IFNet(keras.layers.Layer):
             later = first + MASK_CHANNELS  # + the mask so far
         else:
             later = first + BLOCK_OUTPUTS[self.layout] - FLOW_CHANNELS  # + the last mask and block features
+        if self.initial_flow is not None:
+            self.initial_flow.build(None)
         for i, block in enumerate(self.blocks):
-            block.build((None, None, None, first if i == 0 else later), None if i == 0 else (None, None, None, 4))
+            seeded = i > 0 or self.initial_flow is not None
+            block.build((None, None, None, later if seeded else first), (None, None, None, 4) if seeded else None)
+
+    def _lucas_kanade(self, a, b, t):
+        """Flows (instant `t` -> `a`, `t` -> `b`) under linear motion along
+        Lucas-Kanade flow, as `MidpointAlignment` at `t = 0.5`."""
+        flows = self.initial_flow([ops.concatenate([a, b], axis=0), ops.concatenate([b, a], axis=0)])
+        n = ops.shape(a)[0]
+        forward, backward = ops.cast(flows[:n], a.dtype), ops.cast(flows[n:], a.dtype)
+        return ops.concatenate([t * backward, (1.0 - t) * forward], axis=-1)
 
     def call(self, inputs):
         frames_a, frames_b, time = inputs
@@ -294,6 +328,11 @@ class IFNet(keras.layers.Layer):
             features = self.head(a), self.head(b)
         warped_a, warped_b = a, b
         flow = mask = out = None
+        if self.initial_flow is not None:
+            flow = self._lucas_kanade(a, b, t)
+            mask = ops.zeros_like(t)
+            warped_a = backward_warp(a, flow[..., :2])
+            warped_b = backward_warp(b, flow[..., 2:])
         for block, scale in zip(self.blocks, self.scales):
             if flow is None:
                 out = block(ops.concatenate([a, b, *(features or ()), t], axis=-1), scale=scale)
@@ -325,4 +364,5 @@ class IFNet(keras.layers.Layer):
             "head_outputs": self.head_outputs,
             "flow_scale": self.flow_scale,
             "layout": self.layout,
+            "flow_init": self.flow_init,
         }

@@ -37,6 +37,34 @@ def test_upload_dry_run_checks_the_folder_and_lists_files(tmp_path, tiny_preset,
     assert "does not load" in capsys.readouterr().err
 
 
+def test_interpolation_bench_writes_unseen_triplets_that_do_not_cross_cuts(tmp_path):
+    import numpy as np
+    import pytest
+    from PIL import Image
+
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    values = [10 * i for i in range(6)] + [250 - 10 * i for i in range(6)]  # a cut before frame 6
+    writer = imageio_ffmpeg.write_frames(
+        str(tmp_path / "clip.avi"), (32, 32), fps=10, codec="ffv1", macro_block_size=1
+    )
+    writer.send(None)
+    for value in values:
+        writer.send(np.full((32, 32, 3), value, np.uint8).tobytes())
+    writer.close()
+    bench = _tool("interpolation_bench")
+    counts = bench.write_bench(tmp_path / "bench", tmp_path, ["clip.avi"], first=2, every=1, spacing=1)
+    # starts 2..9; 4 and 5 would span the cut
+    assert counts == {"clip.avi": 6}
+    scenes = sorted(p.name for p in (tmp_path / "bench" / "input").iterdir())
+    assert scenes == [f"clip_{i:04d}" for i in (2, 3, 6, 7, 8, 9)]
+    for i in (2, 7):
+        grey = [np.asarray(Image.open(tmp_path / "bench" / part / f"clip_{i:04d}" / f"{stem}.png"))[0, 0, 0]
+                for part, stem in (("input", "frame10"), ("gt", "frame10i11"), ("input", "frame11"))]
+        assert np.abs(np.array(grey, int) - values[i : i + 3]).max() <= 2  # YUV round trip
+    with pytest.raises(SystemExit, match="exists"):
+        bench.write_bench(tmp_path / "bench", tmp_path, ["clip.avi"])
+
+
 def test_no_tool_changes_the_import_path():
     for tool in (REPO / "tools").glob("*.py"):
         assert "sys.path" not in tool.read_text(), tool

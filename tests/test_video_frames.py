@@ -79,6 +79,31 @@ def test_pairs_are_bicubic_downscales_of_the_crops(tiny_video, image_folder):
         assert np.abs(np.round(a * 255) - expected).max() <= 1
 
 
+def test_degradation_damages_the_bicubic_lr_reproducibly(tiny_video, image_folder):
+    from keras_vsr.data.degradations import JPEGCompression, RealESRGANDegradation, jpeg
+
+    options = dict(videos=[tiny_video], images=image_folder, hr_size=32, scales=2, batch_size=4, augment=False,
+                   video_fraction=0.0)  # the images have texture for JPEG to damage
+    clean = VideoFrameDataset(**options, seed=3)
+    damaged = VideoFrameDataset(**options, degradation=JPEGCompression((10, 10)), seed=3)
+    assert clean.degradation_config is None
+    assert damaged.degradation_config == {"class_name": "JPEGCompression", "config": {"quality_range": [10, 10]}}
+    (lr_clean, hr_clean), (lr, hr) = clean[0], damaged[0]
+    np.testing.assert_array_equal(hr, hr_clean)  # the same crops
+    assert lr.shape == lr_clean.shape and np.abs(lr - lr_clean).max() > 0.05
+    for a, b in zip(lr, lr_clean):  # the clean LR through Pillow's JPEG encoder at quality 10
+        np.testing.assert_allclose(a, jpeg(b, 10), atol=1 / 255 + 1e-6)
+    np.testing.assert_array_equal(VideoFrameDataset(**options, degradation=JPEGCompression((10, 10)), seed=3)[0][0], lr)
+
+    realesrgan = VideoFrameDataset(**{**options, "scales": 4}, degradation=RealESRGANDegradation(scale=4), seed=0)
+    assert realesrgan[0][0].shape == (4, 8, 8, 3)
+    for scales in (2, [4, 2]):
+        with pytest.raises(ValueError, match="downscales by 4"):
+            VideoFrameDataset(**{**options, "scales": scales}, degradation=RealESRGANDegradation(scale=4))
+    with pytest.raises(ValueError, match="must be a Degradation"):
+        VideoFrameDataset(**options, degradation="jpeg")
+
+
 def test_scales_lr_size_and_upsampling(image_folder):
     data = VideoFrameDataset(images=image_folder, hr_size=(20, 30), scales=[1.5], batch_size=2, steps_per_epoch=2)
     assert data[0][0].shape == (2, 13, 20, 3)  # round(20 / 1.5), round(30 / 1.5)

@@ -539,6 +539,36 @@ def degradation_to_config(degradation):
     return {"class_name": type(degradation).__name__, "config": config}
 
 
+def check_dataset_degradation(degradation, scale):
+    """The config of a training dataset's `degradation` (None without one).
+
+    Raises:
+        ValueError: `degradation` is not a `Degradation`, or it downscales
+            by another factor than the dataset's `scale` (None: the
+            dataset's LR size is not a fixed integer factor).
+    """
+    if degradation is None:
+        return None
+    if not isinstance(degradation, Degradation):
+        raise ValueError(f"`degradation` must be a Degradation. Received: degradation={degradation!r}")
+    if degradation.downscales and getattr(degradation, "scale", scale) != scale:
+        raise ValueError(
+            f"`degradation` downscales by {degradation.scale}, the dataset by "
+            f"{'varying factors' if scale is None else scale}."
+        )
+    return degradation_to_config(degradation)
+
+
+def degrade_batch(degradation, hr, downscale, rng):
+    """The LR batch of float HR crops `hr` made by a dataset's degradation:
+    one that downscales (`RealESRGANDegradation`) damages each HR crop
+    itself; any other damages the clean LR `downscale(hr)`, and the result
+    is quantised to 8 bits like an image file."""
+    if degradation.downscales:
+        return np.stack([degradation(crop, rng) for crop in hr])
+    return quantize(np.stack([degradation(lr, rng) for lr in downscale(hr)]))
+
+
 def degradation_from_config(config):
     """The degradation described by `{"class_name": ..., "config": ...}`.
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from keras_vsr.data.degradations import Degradation, degradation_to_config
+from keras_vsr.data.degradations import check_dataset_degradation, degrade_batch
 from keras_vsr.data.sampling import RandomBatchDataset, area_weights, random_crop, random_flips
 from keras_vsr.io.images import find_images, load_image
 from keras_vsr.utils.checks import positive_int
@@ -60,15 +60,7 @@ class PairedPatchDataset(RandomBatchDataset):
         self.hr_size = self.patch_size * self.scale
         self.augment = augment
         self.degradation = degradation
-        self.degradation_config = None
-        if degradation is not None:
-            if not isinstance(degradation, Degradation):
-                raise ValueError(f"`degradation` must be a Degradation. Received: degradation={degradation!r}")
-            if degradation.downscales and getattr(degradation, "scale", self.scale) != self.scale:
-                raise ValueError(
-                    f"`degradation` downscales by {degradation.scale}, the dataset by {self.scale}."
-                )
-            self.degradation_config = degradation_to_config(degradation)
+        self.degradation_config = check_dataset_degradation(degradation, self.scale)
         self.images = []
         for path in self.files:
             image = load_image(path, mode="RGB")
@@ -92,12 +84,8 @@ class PairedPatchDataset(RandomBatchDataset):
         lr = resize_batch(hr, (self.patch_size, self.patch_size))
         return quantize(lr)  # like an 8-bit LR image file
 
-    def degrade(self, hr):
-        """The LR of a batch of HR crops made by the dataset's degradation."""
-        if self.degradation.downscales:
-            return np.stack([self.degradation(crop, self.rng) for crop in hr])
-        return quantize(np.stack([self.degradation(lr, self.rng) for lr in self.downscale(hr)]))
-
     def draw_batch(self):
         hr = np.stack([self.sample_hr() for _ in range(self.batch_size)])
-        return (self.downscale(hr) if self.degradation is None else self.degrade(hr)), hr
+        if self.degradation is None:
+            return self.downscale(hr), hr
+        return degrade_batch(self.degradation, hr, self.downscale, self.rng), hr

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_vsr.data.degradations import check_dataset_degradation, degrade_batch
 from keras_vsr.data.sampling import RandomBatchDataset, area_weights, random_crop, random_flips
 from keras_vsr.io.images import ImageReadError, find_images, load_image
 from keras_vsr.io.video import probe_video
@@ -167,6 +168,11 @@ class VideoFrameDataset(RandomBatchDataset):
         skip_unreadable: bool, skip (with a warning) clips and images that
             cannot be read instead of raising. Default True.
         timeout: float, seconds allowed for one read. Default 30.0.
+        degradation: optional `keras_vsr.data.degradations.Degradation`
+            that damages the LR (drawn from the dataset's random generator),
+            as in `PairedPatchDataset`; one that downscales itself
+            (`RealESRGANDegradation`) needs one integer `scales` equal to its
+            own and no `lr_size`. Default None: clean bicubic LR.
         seed: int or None.
         **kwargs: `keras.utils.PyDataset` arguments (`workers`, ...).
     """
@@ -188,6 +194,7 @@ class VideoFrameDataset(RandomBatchDataset):
         augment=True,
         skip_unreadable=True,
         timeout=30.0,
+        degradation=None,
         seed=None,
         **kwargs,
     ):
@@ -203,6 +210,9 @@ class VideoFrameDataset(RandomBatchDataset):
             (("pool_size", pool_size), ("frames_per_read", frames_per_read), ("refresh_every", refresh_every))
         )
         self.augment, self.timeout = augment, timeout
+        fixed_scale = self.scales[0] if self.lr_size is None and len(set(self.scales)) == 1 else None
+        self.degradation = degradation
+        self.degradation_config = check_dataset_degradation(degradation, fixed_scale)
 
         if isinstance(videos, (str, Path)):
             videos = [videos]
@@ -297,7 +307,10 @@ class VideoFrameDataset(RandomBatchDataset):
     def make_pair(self, hr_uint8, lr_size):
         """`(lr, hr)` float32 batches from a uint8 HR batch."""
         hr = to_float(hr_uint8)
-        lr = quantize(resize_batch(hr, lr_size))
+        if self.degradation is None:
+            lr = quantize(resize_batch(hr, lr_size))
+        else:
+            lr = degrade_batch(self.degradation, hr, lambda batch: quantize(resize_batch(batch, lr_size)), self.rng)
         if self.upsample_lr:
             lr = np.clip(resize_batch(lr, self.hr_size), 0.0, 1.0).astype("float32")
         return lr, hr

@@ -43,7 +43,7 @@ def test_interpolation_bench_writes_unseen_triplets_that_do_not_cross_cuts(tmp_p
     from PIL import Image
 
     imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
-    values = [10 * i for i in range(6)] + [250 - 10 * i for i in range(6)]  # a cut before frame 6
+    values = [10 * i for i in range(6)] + [250 - 10 * i for i in range(6)] + [100] * 3  # a cut before frame 6
     writer = imageio_ffmpeg.write_frames(
         str(tmp_path / "clip.avi"), (32, 32), fps=10, codec="ffv1", macro_block_size=1
     )
@@ -53,7 +53,8 @@ def test_interpolation_bench_writes_unseen_triplets_that_do_not_cross_cuts(tmp_p
     writer.close()
     bench = _tool("interpolation_bench")
     counts = bench.write_bench(tmp_path / "bench", tmp_path, ["clip.avi"], first=2, every=1, spacing=1)
-    # starts 2..9; 4 and 5 would span the cut
+    # starts 2..12; 4 and 5 would span the cut, 10 and 11 the cut before the
+    # repeated frames, 12 is three equal frames
     assert counts == {"clip.avi": 6}
     scenes = sorted(p.name for p in (tmp_path / "bench" / "input").iterdir())
     assert scenes == [f"clip_{i:04d}" for i in (2, 3, 6, 7, 8, 9)]

@@ -9,7 +9,9 @@ The interpolator recipes read only the first frames of each clip
 on were never seen in training. Each scene `<clip>_<i>` is frames `i` and
 `i + 2 * spacing` as `frame10` / `frame11` and frame `i + spacing` as
 `frame10i11`, for `i = first, first + every, ...`; triplets that cross a
-hard cut (`keras_vsr.io.video.detect_scene_cuts`) are left out.
+hard cut (`keras_vsr.io.video.detect_scene_cuts`) are left out, and so are
+those whose three frames are equal (a clip's repeated frames: nothing moves,
+and frame averaging's PSNR would be infinite).
 """
 
 import argparse
@@ -37,6 +39,8 @@ def write_bench(dst, clips, names=CLIPS, first=200, every=15, spacing=1):
         counts[name] = 0
         for i in range(first, len(frames) - 2 * spacing, every):
             if any(i < cut <= i + 2 * spacing for cut in cuts):
+                continue
+            if np.array_equal(frames[i], frames[i + spacing]) and np.array_equal(frames[i], frames[i + 2 * spacing]):
                 continue
             scene = f"{Path(name).stem}_{i:04d}"
             for part, stem, index in (("input", "frame10", i), ("input", "frame11", i + 2 * spacing),

@@ -14,6 +14,7 @@ from keras_vsr.data.degradations import (
 )
 from keras_vsr.data.patch_dataset import PairedPatchDataset
 from keras_vsr.data.interpolation import TripletDataset
+from keras_vsr.data.synthetic_motion import SyntheticTripletDataset
 from keras_vsr.data.sequences import (
     ColorizationDataset,
     FrameSequenceDataset,

@@ -4,11 +4,16 @@ variant that refines Lucas-Kanade flow (`flow_init="lucas_kanade"`).
     keras-vsr train ifnet --run-dir runs/ifnet_lk --steps 8000 --max-minutes 80 \\
         --preset-dir keras_vsr/presets/bundled/NAME
 
-Triplets (`keras_vsr.data.TripletDataset`, with the target's time as an
-input) come from the frame folders and videos under `--data` (default
+Real triplets (`keras_vsr.data.TripletDataset`, with the target's time as
+an input) come from the frame folders and videos under `--data` (default
 `<data root>/video/train` and the clips of `<data root>/video/clips`); only
 the first `--max-video-frames` frames of each video are read, so the frames
-after them stay aside for evaluation (`tools/interpolation_bench.py`). Each
+after them stay aside for evaluation (`tools/interpolation_bench.py`).
+`--synthetic-fraction` of the samples (default half) are synthetic scenes
+made from the still images of `--images` (default `<data root>/sr/train`):
+a moving background and moving objects in front of it, with exact frames
+in between (`keras_vsr.data.SyntheticTripletDataset`), for the larger
+motions and the occlusions that the real clips at hand rarely show. Each
 epoch logs the Middlebury-other PSNR / SSIM (`--bench`); the card states the
 figures of the trained network beside its untrained state (with zero-started
 last convs: the mean of the two frames warped along the Lucas-Kanade flow)
@@ -52,6 +57,14 @@ def add_arguments(parser, family):
     parser.add_argument(
         "--max-video-frames", type=int, default=200, help="frames read from each video; later ones stay aside"
     )
+    parser.add_argument(
+        "--images", nargs="+", default=None,
+        help="still images for synthetic triplets (default: <data root>/sr/train)",
+    )
+    parser.add_argument(
+        "--synthetic-fraction", type=float, default=0.5,
+        help="share of synthetic triplets with known motion and occlusions (keras_vsr.data.SyntheticTripletDataset)",
+    )
     parser.add_argument("--validate", choices=["epoch", "end"], default="epoch")
     runs.add_run_arguments(parser, steps=8000, steps_per_epoch=500, lr=3e-4, batch=8)
 
@@ -60,6 +73,7 @@ def run(args):
     import keras
 
     from keras_vsr.data import TripletDataset
+    from keras_vsr.data.synthetic_motion import SyntheticTripletDataset
     from keras_vsr.evaluation.interpolation import evaluate_interpolation
     from keras_vsr.models import IFNetBackbone, IFNetInterpolator
     from keras_vsr.training.callbacks import SetValidation
@@ -85,7 +99,20 @@ def run(args):
         time=args.time,
         **runs.dataset_options(args),
     )
-    print(f"{len(dataset.sequences)} sequences, {len(dataset.triplets)} triplets", flush=True)
+    real = dataset
+    print(f"{len(real.sequences)} sequences, {len(real.triplets)} triplets", flush=True)
+    images = None
+    if args.synthetic_fraction > 0:
+        images = data_paths(args, "images", "sr/train")
+        dataset = SyntheticTripletDataset(
+            [str(p) for p in images],
+            crop_size=args.crop,
+            time=args.time,
+            real=real,
+            real_fraction=1.0 - args.synthetic_fraction,
+            **{**runs.dataset_options(args), "seed": args.seed + 1},
+        )
+        print(f"synthetic triplets from {len(dataset.images)} images, {args.synthetic_fraction:.0%} of samples")
     callbacks = []
     if bench is not None and args.validate == "epoch":
         logged = {"middlebury_psnr": "psnr", "middlebury_ssim": "ssim"}
@@ -120,8 +147,13 @@ def run(args):
         backbone,
         {
             "data": relative(data),
-            "sequences": len(dataset.sequences),
-            "triplets": len(dataset.triplets),
+            "sequences": len(real.sequences),
+            "triplets": len(real.triplets),
+            "synthetic triplets": (
+                f"{args.synthetic_fraction:.0%} of samples: scenes with known motion and occlusions made from "
+                f"{len(dataset.images)} still images of {', '.join(relative(images))} "
+                "(`keras_vsr.data.SyntheticTripletDataset`)" if images else "none"
+            ),
             "video frames read": f"the first {args.max_video_frames} of each video (later frames kept aside)",
             "crop": args.crop,
             "max_spacing": args.max_spacing,

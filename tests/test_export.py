@@ -5,12 +5,14 @@ Exports run on the TensorFlow pass only (each takes seconds of tracing); the
 matrix of every bundled family and format is `tools/export_matrix.py`.
 """
 
+import importlib.util
+
 import numpy as np
 import pytest
 
 from keras_vsr.cli import main
 from keras_vsr.inference.export import FORMATS, check_export_args, export_preset, parse_input_size, run_exported
-from keras_vsr.models import SRBackbone
+from keras_vsr.models import SRBackbone, list_presets
 from tests.support import BACKEND
 
 RUNTIMES = {"onnx": ("tf2onnx", "onnxruntime"), "litert": ("ai_edge_litert",), "openvino": ("openvino",),
@@ -33,6 +35,54 @@ def test_export_runs_in_its_runtime_as_keras_at_two_sizes(tiny_preset, tmp_path,
     for height, width in ((12, 16), (9, 20)):
         x = _images(height, width)
         np.testing.assert_allclose(run_exported(path, format, [x]), backbone.predict_on_batch(x), atol=1e-4)
+
+
+def _one_preset_per_family():
+    presets = {}
+    for entry in list_presets():
+        presets.setdefault(entry["class"], entry["name"])
+    return sorted(presets.items())
+
+
+# What a format cannot hold, and the op or layer its one-line error names.
+REFUSED = {
+    ("ChromaFusionBackbone", "litert"): "TensorFlow ops without a LiteRT builtin form: Conv2D",
+    ("FFCInterpolatorBackbone", "onnx"): "Complex",
+    ("FFCInterpolatorBackbone", "litert"): "TensorFlow ops without a LiteRT builtin form",
+    ("FFCInterpolatorBackbone", "openvino"): "FourierUnit",
+}
+
+
+@tensorflow_only
+@pytest.mark.parametrize("family, preset", _one_preset_per_family())
+def test_every_bundled_family_exports_to_every_format_or_says_why(family, preset, tmp_path):
+    backbone = SRBackbone.from_preset(preset)
+    fixed = getattr(backbone, "input_size", None)
+    m = getattr(backbone, "size_multiple", 1)
+    sizes = [tuple(fixed)] if fixed is not None else [(m * -(-16 // m), m * -(-24 // m)), (m * -(-20 // m), m * -(-12 // m))]
+    for format in FORMATS:
+        if any(importlib.util.find_spec(module) is None for module in RUNTIMES[format]):
+            continue
+        dst = tmp_path / format / NAMES[format]
+        dst.parent.mkdir()
+        if (family, format) in REFUSED:
+            with pytest.raises(ValueError, match=REFUSED[family, format]):
+                export_preset(preset, dst, format=format, input_size=fixed)
+            assert list(dst.parent.iterdir()) == []  # nothing left behind
+            continue
+        path = export_preset(preset, dst, format=format, input_size=fixed)
+        for i, (height, width) in enumerate(sizes):
+            inputs = {}
+            for k, tensor in enumerate(backbone.inputs):
+                shape = [1, *tensor.shape[1:]]
+                shape[-3:-1] = height, width
+                inputs[tensor.name] = np.random.default_rng(i + k).random(shape).astype("float32")
+            expected = backbone.predict_on_batch(inputs if len(inputs) > 1 else list(inputs.values())[0])
+            got = run_exported(path, format, inputs if len(inputs) > 1 else list(inputs.values()))
+            # Several outputs (the FFC VAE): the runtime's first one against Keras' of its shape.
+            outputs = [np.asarray(y) for y in (expected.values() if isinstance(expected, dict) else [expected])]
+            differences = [np.abs(got - y).max() for y in outputs if y.shape == got.shape]
+            assert differences and min(differences) <= 1e-4, (family, format, height, width, differences)
 
 
 @tensorflow_only

@@ -25,7 +25,8 @@ NAMES = {"onnx": "m.onnx", "litert": "m.tflite", "openvino": "m.xml", "saved_mod
 def check(preset, format, folder):
     backbone = SRBackbone.from_preset(preset)
     fixed = getattr(backbone, "input_size", None)
-    sizes = [tuple(fixed)] if fixed is not None else [(16, 24), (20, 12)]
+    m = getattr(backbone, "size_multiple", 1)  # networks that need multiples of it get them
+    sizes = [tuple(fixed)] if fixed is not None else [(-(-16 // m) * m, -(-24 // m) * m), (-(-20 // m) * m, -(-12 // m) * m)]
     try:
         path = export_preset(preset, Path(folder) / NAMES[format], format=format, input_size=fixed)
     except ValueError as e:
@@ -58,6 +59,7 @@ def main():
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--formats", nargs="+", default=list(FORMATS), choices=FORMATS)
+    parser.add_argument("--classes", nargs="+", default=None, help="only these backbone classes")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     presets = {}
@@ -67,6 +69,8 @@ def main():
     print("| family (preset) | " + " | ".join(args.formats) + " |")
     print("|---|" + "---|" * len(args.formats))
     for cls, preset in sorted(presets.items()):
+        if args.classes and cls not in args.classes:
+            continue
         cells = []
         for format in args.formats:
             with tempfile.TemporaryDirectory() as folder:

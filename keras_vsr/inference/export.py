@@ -143,7 +143,27 @@ def _export(backbone, preset, dst, format, signature):
         raise ValueError(f"the {format} exporter wrote nothing at {dst}")
     if format == "onnx":
         _check_onnx(dst, backbone, preset)
+    if format == "litert":
+        _check_litert(dst, backbone, preset)
     return dst
+
+
+def _check_litert(path, backbone, preset):
+    """TensorFlow's converter keeps the ops that LiteRT has no builtin for as
+    "Select TensorFlow ops" (custom `Flex*` ops), which ai-edge-litert's
+    interpreter cannot run; the model's operator table names them."""
+    try:
+        from ai_edge_litert import schema_py_generated as schema
+    except ImportError:  # no runtime to check against
+        return
+    model = schema.Model.GetRootAsModel(Path(path).read_bytes(), 0)
+    custom = [model.OperatorCodes(i).CustomCode() for i in range(model.OperatorCodesLength())]
+    flex = sorted({code.decode()[len("Flex"):] for code in custom if code and code.startswith(b"Flex")})
+    if flex:
+        raise ValueError(
+            f"{type(backbone).__name__} ({preset}) does not export to litert: TensorFlow ops without a LiteRT "
+            f"builtin form: {', '.join(flex)} (layers: {', '.join(_layer_classes(backbone))})"
+        )
 
 
 def _check_onnx(path, backbone, preset):
@@ -209,5 +229,8 @@ def run_exported(path, format, inputs):
         import tensorflow as tf
 
         loaded = tf.saved_model.load(str(path))  # held: its variables live as long as it does
-        return np.asarray(loaded.serve(named) if named else loaded.serve(*inputs))
+        result = loaded.serve(named) if named else loaded.serve(*inputs)
+        if isinstance(result, dict):  # several outputs: the first, as the other runtimes return
+            result = next(iter(result.values()))
+        return np.asarray(result)
     raise ValueError(f"`format` must be one of {FORMATS}. Received: format={format!r}")

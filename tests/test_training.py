@@ -59,8 +59,8 @@ def _options(family, tmp_path, image_folder, tiny_preset):
                 "--filters", "8", "--levels", "1", "--latent", "2"]
     if family == "ifnet":
         data = frame_folder(tmp_path / "frames" / "seq", 7)
-        return ["--data", str(data.parent), "--bench", str(middlebury(tmp_path / "mb")), "--crop", "16",
-                "--block-filters", "4", "4", "--max-spacing", "2"]
+        return ["--data", str(data.parent), "--images", str(image_folder), "--bench", str(middlebury(tmp_path / "mb")),
+                "--crop", "16", "--block-filters", "4", "4", "--max-spacing", "2"]
     if family == "conv-lstm":
         data = frame_folder(tmp_path / "frames" / "seq", 12)
         return ["--data", str(data.parent), "--bench", str(middlebury(tmp_path / "mb")), "--crop", "16",

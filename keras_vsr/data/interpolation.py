@@ -117,9 +117,15 @@ class TripletDataset(RandomBatchDataset):
         return crops, time
 
     def draw_batch(self):
-        batch = [self.sample() for _ in range(self.batch_size)]
-        a, b, m = (to_float(np.stack([crops[i] for crops, _ in batch])) for i in range(3))
-        inputs = {"frames_a": a, "frames_b": b}
-        if self.time is not None:
-            inputs["time"] = np.array([[time] for _, time in batch], "float32")
-        return inputs, m
+        return triplet_batch([self.sample() for _ in range(self.batch_size)], self.time is not None)
+
+
+def triplet_batch(samples, with_time):
+    """`(inputs, target)` of a training batch from `[(crops, time)]`
+    (`crops` uint8 `(3, h, w, c)`: first frame, second frame, target):
+    float32 `{"frames_a", "frames_b"[, "time" (batch, 1)]}` and the targets."""
+    a, b, target = (to_float(np.stack([crops[i] for crops, _ in samples])) for i in range(3))
+    inputs = {"frames_a": a, "frames_b": b}
+    if with_time:
+        inputs["time"] = np.array([[time] for _, time in samples], "float32")
+    return inputs, target

@@ -18,7 +18,7 @@ few pixels between consecutive frames of the real clips at hand.
 
 import numpy as np
 
-from keras_vsr.data.interpolation import TIMES
+from keras_vsr.data.interpolation import TIMES, triplet_batch
 from keras_vsr.data.sampling import RandomBatchDataset, area_weights, random_flips
 from keras_vsr.io.images import find_images, load_image
 from keras_vsr.utils.checks import positive_int
@@ -181,9 +181,4 @@ class SyntheticTripletDataset(RandomBatchDataset):
         return np.stack([a, b, target]), t
 
     def draw_batch(self):
-        batch = [self.sample() for _ in range(self.batch_size)]
-        a, b, target = (to_float(np.stack([crops[i] for crops, _ in batch])) for i in range(3))
-        inputs = {"frames_a": a, "frames_b": b}
-        if self.time is not None:
-            inputs["time"] = np.array([[t] for _, t in batch], "float32")
-        return inputs, target
+        return triplet_batch([self.sample() for _ in range(self.batch_size)], self.time is not None)

@@ -199,3 +199,16 @@ def measure_interpolation(predict_middle, bench, grey, title):
         "scenes": {r["name"]: rounded(r) for r in result["rows"]},
     }
     return metrics, result
+
+
+def interpolator_card(run_name):
+    """The model-card sections every frame-interpolator recipe shares: tags,
+    usage and the licences of the frame data."""
+    return {
+        "tags": ("frame-interpolation", "video"),
+        "usage": (
+            "import keras_vsr\n"
+            f'frames = keras_vsr.interpolate(frames, factor=2, model="{run_name}")  # uint8 (n, h, w, 3), 2x the frame rate'
+        ),
+        "licences": "Vimeo-90K is for non-commercial research; the clips are from Debian's opencv-doc package.",
+    }

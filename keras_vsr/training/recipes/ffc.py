@@ -18,7 +18,13 @@ from keras_vsr.evaluation.report import format_report
 from keras_vsr.training import runs
 from keras_vsr.evaluation.report import markdown_table
 from keras_vsr.training.model_card import figures
-from keras_vsr.training.recipes.common import add_motion_arguments, backbone_from_args, measure_interpolation, relative
+from keras_vsr.training.recipes.common import (
+    add_motion_arguments,
+    backbone_from_args,
+    interpolator_card,
+    measure_interpolation,
+    relative,
+)
 
 FAMILIES = {"ffc": "FFC VAE frame interpolator (Fast Fourier Convolutions), on frame triplets"}
 
@@ -112,13 +118,8 @@ def run(args):
             f"{config['filters']} filters{motion if config.get('motion_compensation') else ''}), trained on "
             f"{', '.join(Path(d).name for d in data)}."
         ),
-        tags=("frame-interpolation", "video"),
-        usage=(
-            "import keras_vsr\n"
-            f'frames = keras_vsr.interpolate(frames, factor=2, model="{run.name}")  # uint8 (n, h, w, 3), 2x the frame rate'
-        ),
         evaluation=evaluation,
-        licences="Vimeo-90K is for non-commercial research; the clips are from Debian's opencv-doc package.",
+        **interpolator_card(run.name),
         metrics=metrics,
         metadata={"task": "frame interpolation (middle frame)"},
     )

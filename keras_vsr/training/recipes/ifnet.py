@@ -27,7 +27,7 @@ from keras_vsr.evaluation.data_root import data_path, data_paths
 from keras_vsr.evaluation.report import format_report, markdown_table
 from keras_vsr.training import runs
 from keras_vsr.training.model_card import figures
-from keras_vsr.training.recipes.common import backbone_from_args, measure_interpolation, relative
+from keras_vsr.training.recipes.common import backbone_from_args, interpolator_card, measure_interpolation, relative
 
 FAMILIES = {"ifnet": "IFNet (RIFE v4 layout) refining Lucas-Kanade flow, time-conditioned, on frame triplets"}
 CLIPS = ("tree.avi", "vtest.avi", "Megamind.avi")
@@ -167,13 +167,8 @@ def run(args):
             + (", refining pyramidal Lucas-Kanade flow" if seeded else "")
             + f"), time-conditioned, trained on {', '.join(Path(d).name for d in data)}."
         ),
-        tags=("frame-interpolation", "video"),
-        usage=(
-            "import keras_vsr\n"
-            f'frames = keras_vsr.interpolate(frames, factor=2, model="{run.name}")  # uint8 (n, h, w, 3), 2x the frame rate'
-        ),
         evaluation=evaluation,
-        licences="Vimeo-90K is for non-commercial research; the clips are from Debian's opencv-doc package.",
+        **interpolator_card(run.name),
         metrics=metrics,
         metadata={"task": "frame interpolation (any time between two frames)"},
     )

@@ -12,6 +12,10 @@ the warped frames, the time and the mask so far. In both, warping is
 `backward_warp` (bilinear with edges clamped, which is
 `grid_sample(mode="bilinear", padding_mode="border", align_corners=True)`).
 The result is the two warped frames blended by the sigmoid of the last mask.
+With `flow_init="lucas_kanade"` (v4.6 layout) the flows start at dense
+Lucas-Kanade flow instead of zero and every block refines them, from
+zero-started last convolutions: a network to train here on top of optical
+flow rather than one to load RIFE's weights into.
 
 Blocks resample bilinearly by powers of two (half-pixel centres, no
 antialiasing, edges repeated: PyTorch's `F.interpolate(mode="bilinear",

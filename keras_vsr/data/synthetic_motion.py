@@ -19,7 +19,7 @@ few pixels between consecutive frames of the real clips at hand.
 import numpy as np
 
 from keras_vsr.data.interpolation import TIMES, triplet_batch
-from keras_vsr.data.sampling import RandomBatchDataset, area_weights, random_flips
+from keras_vsr.data.sampling import RandomBatchDataset, area_weights, random_crop, random_flips
 from keras_vsr.io.images import find_images, load_image
 from keras_vsr.utils.checks import positive_int
 from keras_vsr.utils.images import to_float
@@ -125,10 +125,7 @@ class SyntheticTripletDataset(RandomBatchDataset):
         return self.images[self.rng.choice(len(self.images), p=self.weights)]
 
     def _crop(self, size):
-        image = self._image()
-        y = self.rng.integers(image.shape[0] - size[0] + 1)
-        x = self.rng.integers(image.shape[1] - size[1] + 1)
-        return to_float(random_flips(self.rng, image[y : y + size[0], x : x + size[1]]))
+        return to_float(random_flips(self.rng, random_crop(self.rng, self._image(), size)))
 
     def _motion(self, shift, angle, zoom):
         return (

@@ -202,6 +202,44 @@ print(json.dumps({"keras_ms": 1000 * float(np.median(times["keras"])), "native_m
 """
 
 
+CONV_FLOOR_WORKER = r"""
+import json, sys, time, warnings
+import numpy as np
+warnings.simplefilter("ignore")
+import keras
+from keras import ops
+from keras_vsr.models import SRBackbone
+preset, frames, height, width = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+backbone = SRBackbone.from_preset(preset)
+shapes, original = [], keras.layers.Conv2D.convolution_op
+def recording(self, inputs, kernel):
+    shapes.append((tuple(inputs.shape), tuple(kernel.shape)))
+    return original(self, inputs, kernel)
+keras.layers.Conv2D.convolution_op = recording
+backbone(np.zeros((1, height, width, 3), "float32"))
+keras.layers.Conv2D.convolution_op = original
+if keras.backend.backend() == "jax":
+    import jax
+    compile = jax.jit
+    sync = lambda y: y.block_until_ready()
+else:
+    import tensorflow as tf
+    compile = tf.function
+    sync = lambda y: y.shape
+conv = compile(lambda x, k: ops.conv(x, k, padding="same"))
+rng = np.random.default_rng(0)
+total = []
+for input_shape, kernel_shape in shapes:
+    x = ops.convert_to_tensor(rng.random(input_shape, dtype=np.float32))
+    k = ops.convert_to_tensor(rng.standard_normal(kernel_shape).astype("float32"))
+    sync(conv(x, k))
+    times = []
+    for _ in range(frames):
+        t = time.perf_counter(); sync(conv(x, k)); times.append(time.perf_counter() - t)
+    total.append(float(np.median(times)))
+print(json.dumps({"ms": 1000 * sum(total), "convs": len(shapes)}))
+"""
+
 def parity_table(preset, frames, size, rounds):
     """Print the issue's two parity ratios for `preset`, each from paired runs.
 
@@ -211,7 +249,11 @@ def parity_table(preset, frames, size, rounds):
     (two backends cannot share a process): `rounds` rounds of one process
     each, TensorFlow then JAX, `frames` frames each; the median of the
     per-round ratios. Pairing keeps a ratio meaningful while the machine's
-    load drifts."""
+    load drifts. Last, the floor under the JAX ratio: the input and kernel
+    shape of every `Conv2D` call in one forward pass is recorded, each shape
+    runs as one compiled `keras.ops.conv` (`jax.jit` / `tf.function`, so the
+    backend's own convolution and nothing of Keras around it) on random
+    data, and the medians are summed per backend."""
     import tempfile
 
     import numpy as np
@@ -244,6 +286,16 @@ def parity_table(preset, frames, size, rounds):
         f"Keras on JAX {np.median(ms['jax']):.0f} ms vs Keras on TensorFlow {np.median(ms['tensorflow']):.0f} ms per "
         f"frame ({rounds} rounds of {frames} frames, TensorFlow then JAX): ratio {np.median(ratios):.2f} (median of "
         f"per-round ratios; each round: {', '.join(f'{x:.2f}' for x in ratios)})"
+    )
+    floor = {backend: run(CONV_FLOOR_WORKER, [preset, frames, height, width], backend) for backend in ("tensorflow", "jax")}
+    if any("error" in v for v in floor.values()):
+        print(f"convolutions alone: {floor}")
+        return
+    print(
+        f"Its {floor['jax']['convs']} convolutions alone, each one compiled framework op on the same shapes "
+        f"(jax.lax.conv_general_dilated vs tf.nn.convolution, median of {frames}, summed): JAX "
+        f"{floor['jax']['ms']:.0f} ms vs TensorFlow {floor['tensorflow']['ms']:.0f} ms, ratio "
+        f"{floor['jax']['ms'] / floor['tensorflow']['ms']:.2f}"
     )
 
 

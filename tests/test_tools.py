@@ -66,6 +66,33 @@ def test_interpolation_bench_writes_unseen_triplets_that_do_not_cross_cuts(tmp_p
         bench.write_bench(tmp_path / "bench", tmp_path, ["clip.avi"])
 
 
+def test_held_out_frames_writes_only_the_held_out_range(tmp_path, monkeypatch):
+    import numpy as np
+    import pytest
+    from PIL import Image
+
+    from keras_vsr.training.recipes import depth2space
+
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    writer = imageio_ffmpeg.write_frames(
+        str(tmp_path / "Megamind.avi"), (16, 16), fps=10, codec="ffv1", macro_block_size=1
+    )
+    writer.send(None)
+    for i in range(12):
+        writer.send(np.full((16, 16, 3), 20 * i, np.uint8).tobytes())
+    writer.close()
+    monkeypatch.setattr(depth2space, "HELD_OUT", [("Megamind.avi", 5, 11), ("vtest.avi", 0, 4)])
+    counts = _tool("held_out_frames").write_frames(tmp_path / "held", tmp_path, every=2)
+    assert counts == {"Megamind.avi": 3}
+    names = sorted(p.name for p in (tmp_path / "held").iterdir())
+    assert names == ["Megamind_0005.png", "Megamind_0007.png", "Megamind_0009.png"]
+    # each file is the frame its name says (frame i is filled with 20 * i; the
+    # codec's colour conversion may round by a level or two)
+    values = [int(np.asarray(Image.open(tmp_path / "held" / n))[8, 8, 0]) for n in names]
+    assert np.allclose(values, [100, 140, 180], atol=2)
+    with pytest.raises(SystemExit, match="exists"):
+        _tool("held_out_frames").write_frames(tmp_path / "held", tmp_path)
+
 def test_no_tool_changes_the_import_path():
     for tool in (REPO / "tools").glob("*.py"):
         assert "sys.path" not in tool.read_text(), tool

@@ -13,6 +13,7 @@ from PIL import Image
 from tests.tiny_data import texture
 from keras_vsr.data import PairedPatchDataset
 from keras_vsr.data import degradations as dg
+from keras_vsr.utils.imresize import imresize
 from keras_vsr.utils.images import to_float
 
 
@@ -249,3 +250,49 @@ def test_dataset_with_a_degradation(image_folder):
         PairedPatchDataset(image_folder, scale=2, patch_size=8, degradation=dg.RealESRGANDegradation(scale=4))
     with pytest.raises(ValueError, match="must be a Degradation"):
         PairedPatchDataset(image_folder, scale=2, patch_size=8, degradation=lambda x, rng: x)
+
+
+class _Mean(dg.Degradation):
+    """Replaces an image by its mean: damage that depends on everything it sees."""
+
+    def apply(self, image, rng):
+        return np.full_like(image, image.mean())
+
+    def get_config(self):
+        return {}
+
+
+class _Unchanged(dg.Degradation):
+    def apply(self, image, rng):
+        return image
+
+    def get_config(self):
+        return {}
+
+
+def test_degradation_context_damages_a_larger_square_around_the_patch(image_folder):
+    make = lambda degradation, context: PairedPatchDataset(  # noqa: E731
+        image_folder, scale=2, patch_size=8, batch_size=6, steps_per_epoch=1, seed=3,
+        degradation=degradation, degradation_context=context,
+    )
+    # The LR patch and its HR window line up: inside the bicubic kernel's
+    # reach of the patch border, the LR cut from the context is the bicubic
+    # LR of the HR window.
+    lr, hr = make(_Unchanged(), 24)[0]
+    assert lr.shape == (6, 8, 8, 3) and hr.shape == (6, 16, 16, 3)
+    for i in range(6):
+        expected = imresize(np.round(hr[i] * 255).astype(np.uint8), 0.5)[2:-2, 2:-2]
+        assert np.abs(np.round(lr[i] * 255)[2:-2, 2:-2] - expected).max() <= 1
+    # Whole-picture damage sees the context: each patch is the mean of its
+    # 24x24 LR context, not of its own 8x8 LR (which it is without a context).
+    own_mean = lambda hr: PairedPatchDataset.downscale(make(None, None), hr).mean(axis=(1, 2, 3))  # noqa: E731
+    lr, hr = make(_Mean(), None)[0]
+    np.testing.assert_allclose(lr.mean(axis=(1, 2, 3)), own_mean(hr), atol=1 / 255)
+    lr, hr = make(_Mean(), 24)[0]
+    assert np.all(lr == lr[:, :1, :1, :1])
+    assert np.abs(lr.mean(axis=(1, 2, 3)) - own_mean(hr)).max() > 5 / 255
+    # Images smaller than the context give their largest square.
+    big = make(_Unchanged(), 64)
+    assert all(x.shape == (6, 8, 8, 3) or x.shape == (6, 16, 16, 3) for x in big[0])
+    with pytest.raises(ValueError, match="at least `patch_size`"):
+        make(_Unchanged(), 4)

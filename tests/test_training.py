@@ -154,6 +154,8 @@ def test_init_and_real_world_degradation(tmp_path, image_folder, capsys):
     assert degradation_from_config(metadata["degradation"]).get_config() == real_world_mix().get_config()
     assert metadata["training"]["initial weights"] == str(start)
     assert "real-world LR damage" in (tmp_path / "b" / "preset" / "README.md").read_text()
+    assert metadata["degradation_context"] == 64  # the default; the images are smaller, so each gives its largest square
+    assert "64x64 LR squares" in metadata["training"]["degradation"]
 
     # Options that describe another network than the --init preset: one line, nothing trained.
     wrong = ["train", "compact", *options, "--num-conv", "2", "--init", str(start), "--run-dir", str(tmp_path / "c")]

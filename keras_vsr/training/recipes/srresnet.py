@@ -9,7 +9,10 @@
 `--init PRESET` starts from a preset's weights (same family and scale);
 `--degrade realworld` damages the LR with `keras_vsr.data.degradations.
 real_world_mix()` (JPEG, GIF palettes, noise, some clean) instead of clean
-bicubic, and the card and metadata keep its config.
+bicubic, and the card and metadata keep its config. The damage is applied
+to the LR of a larger square (`--degrade-context`, 64 LR pixels) and each
+patch is cut from it, so a GIF palette is chosen over a picture-sized area
+as in a real file, not over the patch alone.
 
 Training pairs: random HR crops with flips and 90-degree rotations of the
 images under `--data` (default `<data root>/sr/train`), LR made on the fly
@@ -26,7 +29,7 @@ from keras_vsr.training.recipes.common import (
     add_degrade_argument,
     add_loss_argument,
     benchmark_validation,
-    build_degradation,
+    degradation_dataset_options,
     describe_degradation,
     measure_benchmark,
     relative,
@@ -116,14 +119,8 @@ def run(args):
     task = SuperResolver(backbone)
     optimizer, optimizer_text = runs.cosine_adam(args)
     task.compile(optimizer=optimizer, loss=get_pixel_loss(args.loss))
-    degradation = build_degradation(args.degrade)
-    dataset = PairedPatchDataset(
-        data,
-        scale=args.scale,
-        patch_size=args.patch,
-        degradation=degradation,
-        **runs.dataset_options(args),
-    )
+    damage = degradation_dataset_options(args)
+    dataset = PairedPatchDataset(data, scale=args.scale, patch_size=args.patch, **damage, **runs.dataset_options(args))
     run.fit(task, dataset, callbacks=benchmark_validation(task.upscale, bench, "Set5", args.scale, "val_set5_psnr"))
     run.save(backbone)
 
@@ -141,7 +138,7 @@ def run(args):
             "hr_patch": args.patch * args.scale,
             "loss": args.loss,
             "initial weights": args.init or "random",
-            "degradation": describe_degradation(degradation),
+            "degradation": describe_degradation(damage["degradation"], damage["degradation_context"]),
         },
         optimizer_text,
         description=(
@@ -166,5 +163,9 @@ def run(args):
         ),
         licences=LICENCES_SR,
         metrics=metrics,
-        metadata={"scale": args.scale, "degradation": dataset.degradation_config},
+        metadata={
+            "scale": args.scale,
+            "degradation": dataset.degradation_config,
+            "degradation_context": damage["degradation_context"],
+        },
     )

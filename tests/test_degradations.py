@@ -285,7 +285,7 @@ def test_degradation_context_damages_a_larger_square_around_the_patch(image_fold
         assert np.abs(np.round(lr[i] * 255)[2:-2, 2:-2] - expected).max() <= 1
     # Whole-picture damage sees the context: each patch is the mean of its
     # 24x24 LR context, not of its own 8x8 LR (which it is without a context).
-    own_mean = lambda hr: PairedPatchDataset.downscale(make(None, None), hr).mean(axis=(1, 2, 3))  # noqa: E731
+    own_mean = lambda hr: make(None, None).downscale(hr).mean(axis=(1, 2, 3))  # noqa: E731
     lr, hr = make(_Mean(), None)[0]
     np.testing.assert_allclose(lr.mean(axis=(1, 2, 3)), own_mean(hr), atol=1 / 255)
     lr, hr = make(_Mean(), 24)[0]

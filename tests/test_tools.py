@@ -93,6 +93,7 @@ def test_held_out_frames_writes_only_the_held_out_range(tmp_path, monkeypatch):
     with pytest.raises(SystemExit, match="exists"):
         _tool("held_out_frames").write_frames(tmp_path / "held", tmp_path)
 
+
 def test_no_tool_changes_the_import_path():
     for tool in (REPO / "tools").glob("*.py"):
         assert "sys.path" not in tool.read_text(), tool

@@ -203,7 +203,7 @@ print(json.dumps({"keras_ms": 1000 * float(np.median(times["keras"])), "native_m
 
 
 CONV_FLOOR_WORKER = r"""
-import json, sys, time, warnings
+import functools, json, sys, time, warnings
 import numpy as np
 warnings.simplefilter("ignore")
 import keras
@@ -211,9 +211,10 @@ from keras import ops
 from keras_vsr.models import SRBackbone
 preset, frames, height, width = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 backbone = SRBackbone.from_preset(preset)
-shapes, original = [], keras.layers.Conv2D.convolution_op
+calls, original = [], keras.layers.Conv2D.convolution_op
 def recording(self, inputs, kernel):
-    shapes.append((tuple(inputs.shape), tuple(kernel.shape)))
+    options = {"strides": self.strides, "padding": self.padding, "dilation_rate": self.dilation_rate}
+    calls.append((tuple(inputs.shape), tuple(kernel.shape), options))
     return original(self, inputs, kernel)
 keras.layers.Conv2D.convolution_op = recording
 backbone(np.zeros((1, height, width, 3), "float32"))
@@ -226,10 +227,10 @@ else:
     import tensorflow as tf
     compile = tf.function
     sync = lambda y: y.shape
-conv = compile(lambda x, k: ops.conv(x, k, padding="same"))
 rng = np.random.default_rng(0)
 total = []
-for input_shape, kernel_shape in shapes:
+for input_shape, kernel_shape, options in calls:
+    conv = compile(functools.partial(ops.conv, **options))
     x = ops.convert_to_tensor(rng.random(input_shape, dtype=np.float32))
     k = ops.convert_to_tensor(rng.standard_normal(kernel_shape).astype("float32"))
     sync(conv(x, k))
@@ -237,8 +238,9 @@ for input_shape, kernel_shape in shapes:
     for _ in range(frames):
         t = time.perf_counter(); sync(conv(x, k)); times.append(time.perf_counter() - t)
     total.append(float(np.median(times)))
-print(json.dumps({"ms": 1000 * sum(total), "convs": len(shapes)}))
+print(json.dumps({"ms": 1000 * sum(total), "convs": len(calls)}))
 """
+
 
 def parity_table(preset, frames, size, rounds):
     """Print the issue's two parity ratios for `preset`, each from paired runs.
@@ -250,8 +252,8 @@ def parity_table(preset, frames, size, rounds):
     each, TensorFlow then JAX, `frames` frames each; the median of the
     per-round ratios. Pairing keeps a ratio meaningful while the machine's
     load drifts. Last, the floor under the JAX ratio: the input and kernel
-    shape of every `Conv2D` call in one forward pass is recorded, each shape
-    runs as one compiled `keras.ops.conv` (`jax.jit` / `tf.function`, so the
+    shape (and strides, padding, dilation) of every `Conv2D` call in one
+    forward pass is recorded, each runs as one compiled `keras.ops.conv` (`jax.jit` / `tf.function`, so the
     backend's own convolution and nothing of Keras around it) on random
     data, and the medians are summed per backend."""
     import tempfile

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from keras_vsr.training.recipes.depth2space import held_out_clips
+from keras_vsr.training.recipes.depth2space import held_out_ranges
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -25,16 +25,14 @@ def write_frames(dst, clips, every=4):
     dst = Path(dst)
     if dst.exists():
         raise SystemExit(f"{dst} exists; choose a new folder")
-    found = held_out_clips(Path(clips))
+    found = held_out_ranges(Path(clips))
     if not found:
         raise SystemExit(f"No held-out clip in {clips}")
     dst.mkdir(parents=True)
     counts = {}
-    for label, frames in found.items():
-        clip, start = label.split(" [")[0], int(label.split("[")[1].split(",")[0])
-        stem = Path(clip).stem
+    for clip, start, frames in found:
         for offset in range(0, len(frames), every):
-            Image.fromarray(frames[offset]).save(dst / f"{stem}_{start + offset:04d}.png")
+            Image.fromarray(frames[offset]).save(dst / f"{Path(clip).stem}_{start + offset:04d}.png")
         counts[clip] = len(range(0, len(frames), every))
     return counts
 

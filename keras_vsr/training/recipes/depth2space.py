@@ -67,16 +67,22 @@ def add_arguments(parser, family):
     runs.add_run_arguments(parser, steps=6000, steps_per_epoch=250, lr=5e-4, batch=4)
 
 
-def held_out_clips(clips):
-    """`{"Megamind.avi [226, 270)": frames, ...}`: the uint8 frames of each
-    `HELD_OUT` range found in the `clips` folder."""
+def held_out_ranges(clips):
+    """`[(file, start, frames), ...]`: the uint8 frames of each `HELD_OUT`
+    range found in the `clips` folder, from frame `start` of `file` on."""
     from keras_vsr.data import read_video_frames
 
-    found = {}
-    for file, start, stop in HELD_OUT:
-        if (clips / file).exists():
-            found[f"{file} [{start}, {stop})"], _ = read_video_frames(clips / file, start, stop - start, timeout=600.0)
-    return found
+    return [
+        (file, start, read_video_frames(clips / file, start, stop - start, timeout=600.0)[0])
+        for file, start, stop in HELD_OUT
+        if (clips / file).exists()
+    ]
+
+
+def held_out_clips(clips):
+    """`{"Megamind.avi [226, 270)": frames, ...}`: `held_out_ranges`
+    labelled for the model card."""
+    return {f"{file} [{start}, {start + len(frames)})": frames for file, start, frames in held_out_ranges(clips)}
 
 
 def held_out_frames(clips, every=1):

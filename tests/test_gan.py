@@ -8,6 +8,7 @@ import keras
 from tests.support import to_numpy
 from keras_vsr.losses import MSELoss
 from keras_vsr.models import (
+    ESRGAN,
     SRGAN,
     SRWGAN,
     GANOptimizer,
@@ -15,6 +16,7 @@ from keras_vsr.models import (
     SRResNetBackbone,
     SRWGANCritic,
     SuperResolver,
+    UNetDiscriminator,
 )
 
 
@@ -235,6 +237,7 @@ def test_discriminators_serialise(tmp_path):
     [
         (SRGAN, "srgan_srresnet_b8f48_291photos_x4", SRGANDiscriminator),
         (SRWGAN, "srwgan_srresnet_b8f48_291photos_x4", SRWGANCritic),
+        (ESRGAN, "esrgan_b8f48_realworld_x4", UNetDiscriminator),
     ],
 )
 def test_bundled_gan_presets_load_with_their_discriminators(cls, name, critic):

@@ -43,7 +43,13 @@ def add_arguments(parser, family):
     parser.add_argument("--patch", type=int, default=16, help="LR patch size")
     parser.add_argument("--d-lr", type=float, default=1e-4, help="discriminator learning rate")
     parser.add_argument("--n-critic", type=int, default=1, help="discriminator steps per generator step")
-    parser.add_argument("--ema", type=float, default=0.999, help="EMA momentum (0 disables)")
+    parser.add_argument(
+        "--ema",
+        type=float,
+        default=0.999,
+        help="EMA momentum (0 disables); after n steps the EMA still holds momentum**n of the start "
+        "weights (0.999: 37%% after 1,000 steps), so a short fine-tune wants a lower one",
+    )
     parser.add_argument("--d-filters", type=int, default=32, help="discriminator/critic width")
     default_adversarial = {"srgan": 5e-3, "srwgan": 1e-3, "esrgan": 0.1}[family]
     parser.add_argument("--adversarial-weight", type=float, default=default_adversarial)

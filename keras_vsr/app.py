@@ -480,7 +480,11 @@ class AppHandlers:
         removes results older than `RESULT_LIFETIME`."""
         cutoff = time.time() - RESULT_LIFETIME
         for old in self.workdir.iterdir():
-            if old.stat().st_mtime < cutoff:
+            try:
+                expired = old.stat().st_mtime < cutoff
+            except FileNotFoundError:  # removed meanwhile by another session's end_session
+                continue
+            if expired:
                 shutil.rmtree(old, ignore_errors=True)
         job = Path(tempfile.mkdtemp(dir=self.workdir))
         self._own(request, job)

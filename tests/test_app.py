@@ -66,6 +66,23 @@ def test_image_is_upscaled_by_the_model(handlers, photo):
     assert "16×12 → 64×48" in message and "tiny_x4" in message
 
 
+def test_a_result_folder_removed_while_old_results_are_swept_does_not_fail_the_request(
+    handlers, photo, monkeypatch
+):
+    # Another session's end_session removes its job folder between the sweep's listing and its stat.
+    gone = handlers.workdir / "ended_session"
+    listing = Path.iterdir
+
+    def iterdir(folder):
+        if folder == handlers.workdir:
+            yield gone
+        yield from listing(folder)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    (_, after), _, _ = handlers.upscale_image(str(photo), "tiny_x4", 4)
+    assert Image.open(after).size == (64, 48)
+
+
 def test_image_at_a_smaller_output_scale(handlers, photo):
     (before, after), _, _ = handlers.upscale_image(str(photo), "tiny_x4", 2.5)
     assert Image.open(after).size == Image.open(before).size == (40, 30)

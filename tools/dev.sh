@@ -59,11 +59,12 @@ case "${1:-}" in
     # TensorFlow and PyTorch passes; every line is prefixed with its backend.
     results=$(mktemp -d)
     suite() {
-      local backend=$1
+      local backend=$1 code=0
       shift
+      # `|| code=$?`: a failing pass must not end this shell (set -e) before the next backend's pass runs.
       KERAS_BACKEND=$backend TF_CPP_MIN_LOG_LEVEL=2 "$VENV/bin/python" -m pytest -q -p no:cacheprovider "$@" tests \
-        2>&1 | sed -u "s/^/[$backend] /"
-      echo "${PIPESTATUS[0]}" > "$results/$backend"
+        2>&1 | sed -u "s/^/[$backend] /" || code=$?
+      echo "$code" > "$results/$backend"
     }
     { suite tensorflow "$@"; suite torch "$@"; } &
     suite jax "$@" &

@@ -122,6 +122,44 @@ def test_gif_palette_holds_at_most_the_asked_colours_and_dithering_differs():
     assert len(np.unique(image.reshape(-1, 3), axis=0)) > 16
 
 
+def _palette_sizes_drawn(monkeypatch, degradation, seeds):
+    """The colour counts `degradation` asks Pillow's median cut for."""
+    asked = []
+    quantize = Image.Image.quantize
+
+    def spy(self, colors=256, *args, **kwargs):
+        if kwargs.get("palette") is None:
+            asked.append(colors)
+        return quantize(self, colors, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "quantize", spy)
+    image = _image(32)
+    for seed in seeds:
+        degradation(image, _rng(seed))
+    return asked
+
+
+def test_gif_palette_sizes_any_or_powers_of_two(monkeypatch):
+    powers = _palette_sizes_drawn(monkeypatch, dg.GIFPalette((16, 256), 0.0, sizes="powers_of_two"), range(300))
+    assert set(powers) == {16, 32, 64, 128, 256}
+    assert all(abs(powers.count(n) / len(powers) - 0.2) < 0.07 for n in set(powers))
+    anything = _palette_sizes_drawn(monkeypatch, dg.GIFPalette((16, 256), 0.0), range(300))
+    assert len(set(anything)) > 100 and min(anything) >= 16 and max(anything) <= 256
+    assert sum(n <= 64 for n in anything) / len(anything) < 0.3  # 49 of 241 counts
+    mix = _palette_sizes_drawn(monkeypatch, dg.real_world_mix("powers_of_two"), range(300))
+    assert mix and set(mix) <= {16, 32, 64, 128, 256}
+    assert dg.GIFPalette(sizes="powers_of_two").get_config()["sizes"] == "powers_of_two"
+    with pytest.raises(ValueError, match="sizes"):
+        dg.GIFPalette(sizes="log")
+    with pytest.raises(ValueError, match="no power of two"):
+        dg.GIFPalette((33, 63), sizes="powers_of_two")
+
+
+def test_a_gif_palette_config_written_before_sizes_existed_still_loads():
+    old = {"class_name": "GIFPalette", "config": {"colours_range": [16, 256], "dither_probability": 0.5}}
+    assert dg.degradation_from_config(old).sizes == "any"
+
+
 def _all_degradations():
     return [
         dg.RandomBlur(sinc_probability=0.5),
@@ -131,9 +169,11 @@ def _all_degradations():
         dg.PoissonNoise(),
         dg.JPEGCompression(),
         dg.GIFPalette(),
+        dg.GIFPalette(sizes="powers_of_two"),
         dg.Compose([dg.RandomBlur(), dg.GaussianNoise(), dg.JPEGCompression()]),
         dg.RealESRGANDegradation(scale=4, gif_probability=0.5),
         dg.real_world_mix(),
+        dg.real_world_mix("powers_of_two"),
     ]
 
 

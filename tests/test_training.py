@@ -145,17 +145,19 @@ def test_init_and_real_world_degradation(tmp_path, image_folder, capsys):
     assert main(["train", "compact", *options, "--run-dir", str(tmp_path / "a")]) == 0, capsys.readouterr().err
     start = tmp_path / "a" / "preset"
     argv = ["train", "compact", *options, "--steps", "1", "--init", str(start), "--degrade", "realworld",
-            "--run-dir", str(tmp_path / "b")]
+            "--gif-sizes", "powers_of_two", "--run-dir", str(tmp_path / "b")]
     assert main(argv) == 0, capsys.readouterr().err
     metadata = json.loads((tmp_path / "b" / "preset" / "metadata.json").read_text())
     from keras_vsr.data.degradations import degradation_from_config, degradation_to_config, real_world_mix
 
-    assert metadata["degradation"] == degradation_to_config(real_world_mix())
-    assert degradation_from_config(metadata["degradation"]).get_config() == real_world_mix().get_config()
+    assert metadata["degradation"] == degradation_to_config(real_world_mix("powers_of_two"))
+    assert degradation_from_config(metadata["degradation"]).get_config() == real_world_mix("powers_of_two").get_config()
+    assert metadata["degradation"] != degradation_to_config(real_world_mix())
     assert metadata["training"]["initial weights"] == str(start)
     assert "real-world LR damage" in (tmp_path / "b" / "preset" / "README.md").read_text()
     assert metadata["degradation_context"] == 64  # the default; the images are smaller, so each gives its largest square
-    assert "64x64 LR squares" in metadata["training"]["degradation"]
+    assert metadata["training"]["degradation"].startswith(
+        'keras_vsr.data.degradations.real_world_mix(gif_sizes="powers_of_two") applied to 64x64 LR squares')
 
     # Options that describe another network than the --init preset: one line, nothing trained.
     wrong = ["train", "compact", *options, "--num-conv", "2", "--init", str(start), "--run-dir", str(tmp_path / "c")]

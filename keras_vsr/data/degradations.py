@@ -13,7 +13,8 @@ ranges; calling it as `degradation(image, rng)` draws its parameters from
 - `GaussianNoise`, `PoissonNoise`: colour or grey noise;
 - `JPEGCompression`: Pillow's real JPEG encoder at a random quality;
 - `GIFPalette`: palette quantisation (median cut) with or without
-  Floyd-Steinberg dithering, as a GIF encoder does;
+  Floyd-Steinberg dithering, as a GIF encoder does; any number of colours
+  in a range, or only the powers of two a GIF colour table holds;
 - `Compose`: stages in order; `OneOf`: one stage drawn at random (or none);
 - `real_world_mix()`: the mixture keras-vsr's real-world presets train on;
 - `RealESRGANDegradation`: the second-order pipeline of Real-ESRGAN (Wang
@@ -369,23 +370,44 @@ class GIFPalette(Degradation):
     """GIF damage: a median-cut palette of a number of colours drawn in
     `colours_range` (2-256), then every pixel mapped to it, with
     Floyd-Steinberg dithering with `dither_probability`, else to the
-    nearest palette colour."""
+    nearest palette colour.
 
-    def __init__(self, colours_range=(16, 256), dither_probability=0.5):
+    `sizes="any"` draws every count in the range with equal odds;
+    `sizes="powers_of_two"` draws among the powers of two in it (a GIF
+    colour table holds 2, 4, ..., 256 entries), which puts as much weight on
+    16-64 colours as on 64-256."""
+
+    SIZES = ("any", "powers_of_two")
+
+    def __init__(self, colours_range=(16, 256), dither_probability=0.5, sizes="any"):
         self.colours_range = _range(colours_range, "colours_range", 2, 256, integer=True)
         self.dither_probability = _probability(dither_probability, "dither_probability")
+        if sizes not in self.SIZES:
+            raise ValueError(f"`sizes` must be one of {self.SIZES}. Received: sizes={sizes!r}")
+        self.sizes = sizes
+        low, high = self.colours_range
+        self._powers = [2**k for k in range(1, 9) if low <= 2**k <= high]
+        if sizes == "powers_of_two" and not self._powers:
+            raise ValueError(
+                f"`colours_range` holds no power of two for sizes='powers_of_two'. "
+                f"Received: colours_range={colours_range!r}"
+            )
 
     def apply(self, image, rng):
         from PIL import Image
 
-        colours = int(rng.integers(self.colours_range[0], self.colours_range[1] + 1))
+        if self.sizes == "powers_of_two":
+            colours = int(self._powers[rng.integers(len(self._powers))])
+        else:
+            colours = int(rng.integers(self.colours_range[0], self.colours_range[1] + 1))
         dither = Image.Dither.FLOYDSTEINBERG if rng.random() < self.dither_probability else Image.Dither.NONE
         rgb = Image.fromarray(from_float(image, np.uint8))
         palette = rgb.quantize(colours, method=Image.Quantize.MEDIANCUT)
         return to_float(np.asarray(rgb.quantize(palette=palette, dither=dither).convert("RGB")))
 
     def get_config(self):
-        return {"colours_range": self.colours_range, "dither_probability": self.dither_probability}
+        return {"colours_range": self.colours_range, "dither_probability": self.dither_probability,
+                "sizes": self.sizes}
 
 
 class Compose(Degradation):
@@ -509,16 +531,17 @@ class OneOf(Degradation):
         return cls(stages, config.get("probabilities"))
 
 
-def real_world_mix():
+def real_world_mix(gif_sizes="any"):
     """The LR damage of keras-vsr's real-world presets, applied to the
     bicubic LR: clean 20%, JPEG at quality 30-95 30%, GIF palette of 16-256
-    colours (dithered half the time) 30%, Gaussian noise (sigma 1-10 of
-    255, colour or grey) then JPEG at quality 40-95 20%."""
+    colours (dithered half the time; `gif_sizes` as `GIFPalette`'s `sizes`)
+    30%, Gaussian noise (sigma 1-10 of 255, colour or grey) then JPEG at
+    quality 40-95 20%."""
     return OneOf(
         [
             None,
             JPEGCompression((30, 95)),
-            GIFPalette((16, 256), 0.5),
+            GIFPalette((16, 256), 0.5, sizes=gif_sizes),
             Compose([GaussianNoise((1.0, 10.0)), JPEGCompression((40, 95))]),
         ],
         [0.2, 0.3, 0.3, 0.2],

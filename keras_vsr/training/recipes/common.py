@@ -33,30 +33,41 @@ def add_degrade_argument(parser):
         help="LR side of the square the damage is applied to, the patch cut from it, so that a GIF "
         "palette is chosen over a picture rather than a patch (default 64; at least --patch)",
     )
+    parser.add_argument(
+        "--gif-sizes", choices=("any", "powers_of_two"), default="any",
+        help="realworld's GIF palette sizes: any count in 16-256 with equal odds (default), or the powers "
+        "of two 16, 32, ..., 256 with equal odds (the sizes of GIF colour tables; more weight on few colours)",
+    )
 
 
-def build_degradation(name):
+def build_degradation(name, gif_sizes="any"):
     """The training LR damage of `--degrade NAME`: None for "none",
-    `keras_vsr.data.degradations.real_world_mix()` for "realworld"."""
+    `keras_vsr.data.degradations.real_world_mix(gif_sizes)` for "realworld"."""
     from keras_vsr.data.degradations import real_world_mix
 
-    return real_world_mix() if name == "realworld" else None
+    return real_world_mix(gif_sizes) if name == "realworld" else None
 
 
 def degradation_dataset_options(args):
     """`PairedPatchDataset`'s `degradation` and `degradation_context` from
-    `--degrade` and `--degrade-context` (never below `--patch`)."""
-    degradation = build_degradation(args.degrade)
+    `--degrade`, `--gif-sizes` and `--degrade-context` (never below `--patch`)."""
+    degradation = build_degradation(args.degrade, args.gif_sizes)
     context = max(args.degrade_context, args.patch) if degradation is not None else None
     return {"degradation": degradation, "degradation_context": context}
 
 
-def describe_degradation(degradation, context=None):
-    """The card's line on the training LR damage."""
-    if degradation is None:
+def mix_call(args):
+    """How the card names the damage of `--degrade realworld`: the call
+    that builds it."""
+    return "real_world_mix()" if args.gif_sizes == "any" else f'real_world_mix(gif_sizes="{args.gif_sizes}")'
+
+
+def describe_degradation(args, context=None):
+    """The card's line on the training LR damage of the options `args`."""
+    if args.degrade == "none":
         return "none (clean bicubic LR)"
     where = f"{context}x{context} LR squares (each patch cut from one)" if context else "the bicubic LR patch"
-    return f"keras_vsr.data.degradations.real_world_mix() applied to {where} (config in metadata.json)"
+    return f"keras_vsr.data.degradations.{mix_call(args)} applied to {where} (config in metadata.json)"
 
 
 def backbone_from_args(backbone_cls, args):

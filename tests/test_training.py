@@ -166,6 +166,13 @@ def test_init_and_real_world_degradation(tmp_path, image_folder, capsys):
     assert len(err.splitlines()) == 1 and "--init" in err and "num_conv" in err
     assert not (tmp_path / "c" / "preset").exists()
 
+    # --gif-sizes without the damage it shapes: one line, nothing trained.
+    alone = ["train", "compact", *options, "--gif-sizes", "powers_of_two", "--run-dir", str(tmp_path / "d")]
+    assert main(alone) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--degrade realworld" in err
+    assert not (tmp_path / "d" / "preset").exists()
+
 
 def test_compare_losses_trains_once_per_loss_beside_the_baseline(tmp_path, image_folder, capsys):
     argv = ["train", "grey2rgb", "--compare-losses", "--data", str(image_folder), "--crop", "16", "--filters", "4",

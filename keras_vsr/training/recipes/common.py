@@ -51,6 +51,8 @@ def build_degradation(name, gif_sizes="any"):
 def degradation_dataset_options(args):
     """`PairedPatchDataset`'s `degradation` and `degradation_context` from
     `--degrade`, `--gif-sizes` and `--degrade-context` (never below `--patch`)."""
+    if args.degrade == "none" and args.gif_sizes != "any":
+        raise ValueError(f"--gif-sizes {args.gif_sizes} shapes the realworld damage; add --degrade realworld")
     degradation = build_degradation(args.degrade, args.gif_sizes)
     context = max(args.degrade_context, args.patch) if degradation is not None else None
     return {"degradation": degradation, "degradation_context": context}

@@ -10,29 +10,32 @@ palette of COLOURS colours damages the same square:
 """
 
 import argparse
-import glob
 import os
 
 import numpy as np
-from PIL import Image
 
 from keras_vsr.data.degradations import GIFPalette
+from keras_vsr.io.images import find_images, load_image
 from keras_vsr.utils.imresize import imresize
 
 
 def lr_squares(folder, count, side, scale, rng):
-    files = sorted(f for f in glob.glob(os.path.join(folder, "*", "*")) if os.path.isfile(f))
-    if not files:
-        raise SystemExit(f"no images under {folder}")
+    """`count` random `side`-pixel squares of the bicubic 1/`scale` LR of the
+    images below `folder` that hold one."""
+    hr_side = side * scale
+    try:
+        files = find_images(folder)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    images = [image for image in (load_image(f, mode="RGB") for f in files) if min(image.shape[:2]) >= hr_side]
+    if not images:
+        raise SystemExit(f"no image under {folder} holds a {hr_side}x{hr_side} square")
     squares = []
-    while len(squares) < count:
-        hr = np.asarray(Image.open(files[rng.integers(len(files))]).convert("RGB"))
-        h, w = hr.shape[0] // scale * scale, hr.shape[1] // scale * scale
-        if min(h, w) < side * scale:
-            continue
-        y, x = rng.integers(h // scale - side + 1), rng.integers(w // scale - side + 1)
-        hr = hr[y * scale : (y + side) * scale, x * scale : (x + side) * scale]
-        squares.append(imresize(hr, 1 / scale))
+    for _ in range(count):
+        hr = images[rng.integers(len(images))]
+        y = rng.integers(hr.shape[0] // scale - side + 1) * scale
+        x = rng.integers(hr.shape[1] // scale - side + 1) * scale
+        squares.append(imresize(hr[y : y + hr_side, x : x + hr_side], 1 / scale))
     return squares
 
 

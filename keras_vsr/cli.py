@@ -171,7 +171,8 @@ def _upscale_one(task, src, dst, args, progress):
 
     def upscale(image, progress=None):
         return task.upscale(
-            image, size=args.size, scale=args.scale, tile=args.tile, tile_overlap=args.tile_overlap, progress=progress
+            image, size=args.size, scale=args.scale, tile=args.tile, tile_overlap=args.tile_overlap, progress=progress,
+            self_ensemble=args.self_ensemble,
         )
 
     return _map_file(src, dst, upscale, args.max_pixels, progress)[0]
@@ -593,6 +594,8 @@ def build_parser():
     up.add_argument("--blend", default=None, metavar="PRESET:ALPHA",
                     help="use the weights (1 - ALPHA) * --preset + ALPHA * PRESET (same architecture), "
                          "e.g. a PSNR preset blended with its GAN fine-tune")
+    up.add_argument("--self-ensemble", action="store_true",
+                    help="average the outputs for the eight flips and rotations of the input (8x the time)")
     up.set_defaults(func=cmd_upscale)
 
     from keras_vsr.inference.tasks import DEFAULT_COLORIZER_PRESET, DEFAULT_FUSION_PRESET, DEFAULT_INTERPOLATOR_PRESET

@@ -238,3 +238,25 @@ def test_evaluate_sr_compare_puts_every_preset_beside_bicubic_and_the_clean_defa
                            degrade=parse_degradation("jpeg:40"))["mean"]
     assert rows[5][3:] == [f"{expected['psnr']:.4f}", f"{expected['ssim']:.4f}"]
     assert rows[3][3:] == [f"{expected['bicubic_psnr']:.4f}", f"{expected['bicubic_ssim']:.4f}"]
+
+
+def test_evaluate_sr_self_ensemble_adds_a_row_per_preset_measured_so(tmp_path, tiny_preset, capsys):
+    from keras_vsr.evaluation.sr import evaluate_sr
+    from keras_vsr.inference.tasks import load_task
+
+    folder = sr_bench(tmp_path, 4) / "Set5" / "x4"
+    argv = ["evaluate", "sr", "--preset", str(tiny_preset), "--data", str(folder), "--self-ensemble"]
+    assert main(argv + ["--compare", str(tiny_preset)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+    assert [r[2] for r in rows] == ["bicubic", str(tiny_preset), f"{tiny_preset} (x8 self-ensemble)"]
+    task = load_task(str(tiny_preset), "upscale")
+    plain = evaluate_sr(task.upscale, folder, 4)["mean"]
+    ensembled = evaluate_sr(lambda lr: task.upscale(lr, self_ensemble=True), folder, 4)["mean"]
+    assert rows[1][3:] == [f"{plain['psnr']:.4f}", f"{plain['ssim']:.4f}"]
+    assert rows[2][3:] == [f"{ensembled['psnr']:.4f}", f"{ensembled['ssim']:.4f}"] != rows[1][3:]
+
+    assert main(argv) == 0  # one preset: its report, measured with the ensemble
+    out = capsys.readouterr().out
+    assert "(x8 self-ensemble)" in out.splitlines()[0]
+    assert f"{ensembled['psnr']:.2f}" in [line for line in out.splitlines() if line.startswith("mean")][0]

@@ -1,7 +1,7 @@
 """`keras-vsr evaluate KIND`: a preset's figures beside its baseline.
 
     keras-vsr evaluate sr [--preset NAME] [--scale S] [--data DIR ...] [--lr DIR] [--lpips] [--degrade SPEC ...]
-        [--compare PRESET ...]
+        [--compare PRESET ...] [--self-ensemble]
     keras-vsr evaluate interpolation [--preset NAME] [--data DIR] [--grey] [--json FILE]
     keras-vsr evaluate colorization [--preset NAME] [--data DIR]
     keras-vsr evaluate fusion [--preset NAME] [--key-every K ...] [--factors 1 2] [--data DIR]
@@ -18,6 +18,7 @@ from pathlib import Path
 from keras_vsr.evaluation.data_root import add_data_root_argument, data_path, existing_folder
 
 SR_SETS = ("Set5", "Set14")
+ENSEMBLE_LABEL = "(x8 self-ensemble)"
 
 
 def _load(args, purpose, default=None, option="preset"):
@@ -32,8 +33,9 @@ def _load(args, purpose, default=None, option="preset"):
         raise ValueError(f"cannot load preset '{preset}': {e}") from e
 
 
-def _sr_upscaler(preset, scale=None):
-    """`(upscale function, scale)` of an SR preset at `scale` (default its own)."""
+def _sr_upscaler(preset, scale=None, self_ensemble=False):
+    """`(upscale function, scale)` of an SR preset at `scale` (default its
+    own), averaged over flips and rotations with `self_ensemble`."""
     from keras_vsr.inference.tasks import load_task
 
     try:
@@ -43,12 +45,18 @@ def _sr_upscaler(preset, scale=None):
     scale = scale or task.scale
     if scale == 1:
         raise ValueError(f"preset '{preset}' makes any output size; pass --scale (e.g. --scale 4)")
-    return (task.upscale if scale == task.scale else (lambda lr: task.upscale(lr, scale=scale))), scale
+    if self_ensemble and getattr(task.backbone, "input_size", None) is not None:
+        raise ValueError(f"preset '{preset}' takes one fixed image size, so it cannot be self-ensembled")
+    options = {"self_ensemble": True} if self_ensemble else {}
+    if scale != task.scale:
+        options["scale"] = scale
+    return (lambda lr: task.upscale(lr, **options)), scale
 
 
-def compare_sr(presets, folders, scale, damages, lr_dir=None, lpips=False):
+def compare_sr(presets, folders, scale, damages, lr_dir=None, lpips=False, self_ensemble=False):
     """Markdown table of mean figures: per set and LR damage, bicubic and
-    then each preset (rows), all measured on the same LR images."""
+    then each preset (rows), all measured on the same LR images; with
+    `self_ensemble`, each preset's row is followed by its x8 self-ensemble's."""
     from keras_vsr.evaluation.report import markdown_table
     from keras_vsr.evaluation.sr import evaluate_sr
 
@@ -57,13 +65,15 @@ def compare_sr(presets, folders, scale, damages, lr_dir=None, lpips=False):
     for folder in folders:
         for damage in damages:
             spec = damage.spec if damage else "clean"
-            for i, preset in enumerate(presets):
-                upscale, _ = _sr_upscaler(preset, scale)
+            methods = [(p, e) for p in presets for e in ((False, True) if self_ensemble else (False,))]
+            for i, (preset, ensembled) in enumerate(methods):
+                upscale, _ = _sr_upscaler(preset, scale, ensembled)
                 mean = evaluate_sr(upscale, folder, scale, lr_dir=lr_dir, lpips=lpips, degrade=damage)["mean"]
                 if i == 0:
                     rows.append((Path(folder).parent.name, spec, "bicubic",
                                  *(f"{mean['bicubic_' + f]:.4f}" for f in figures)))
-                rows.append((Path(folder).parent.name, spec, preset, *(f"{mean[f]:.4f}" for f in figures)))
+                name = f"{preset} {ENSEMBLE_LABEL}" if ensembled else preset
+                rows.append((Path(folder).parent.name, spec, name, *(f"{mean[f]:.4f}" for f in figures)))
     return markdown_table(("set", "LR", "method", *(f.upper() for f in figures)), rows)
 
 
@@ -81,19 +91,20 @@ def run_sr(args):
     folders = [existing_folder(d, "data") for d in args.data or ()]
     bench = None if folders else data_path(args, "data", "sr/bench")
     preset = args.preset or DEFAULT_PRESET
-    upscale, scale = _sr_upscaler(preset, args.scale)
+    upscale, scale = _sr_upscaler(preset, args.scale, args.self_ensemble and not args.compare)
     folders = folders or [existing_folder(bench / name / f"x{scale}", "data") for name in SR_SETS]
     if args.compare:
         presets = [preset, *args.compare]
         if args.degrade and DEFAULT_PRESET not in presets:
             presets.insert(0, DEFAULT_PRESET)
         print(compare_sr(list(dict.fromkeys(presets)), folders, scale, [None, *damages] if args.degrade else damages,
-                         lr_dir=args.lr, lpips=args.lpips))
+                         lr_dir=args.lr, lpips=args.lpips, self_ensemble=args.self_ensemble))
         return
     for folder in folders:
         for damage in damages:
             result = evaluate_sr(upscale, folder, scale, lr_dir=args.lr, lpips=args.lpips, degrade=damage)
             inputs = f", LR damaged by {damage.spec}" if damage else ""
+            inputs += f", {ENSEMBLE_LABEL}" if args.self_ensemble else ""
             print(format_report(f"{preset} x{scale} on {folder} (Y channel, crop {scale}{inputs})", result))
             print()
 
@@ -189,6 +200,11 @@ def add_evaluate_parser(subparsers):
         "--compare", nargs="+", default=None, metavar="PRESET",
         help="one table of means for bicubic, --preset and these presets (with --degrade also the clean default "
         "preset, on clean LR and on every SPEC)",
+    )
+    sr.add_argument(
+        "--self-ensemble", action="store_true",
+        help="average each preset's outputs over the eight flips and rotations of the LR image (8x the time); "
+        "with --compare, each preset gets a second row so measured",
     )
     sr.set_defaults(run=run_sr)
 

@@ -22,7 +22,7 @@ def load_super_resolver(preset=DEFAULT_PRESET, precision="float32"):
     return load_task(preset, "upscale", precision)
 
 
-def upscale(image, preset=DEFAULT_PRESET, tile="auto", tile_overlap=None, precision="float32"):
+def upscale(image, preset=DEFAULT_PRESET, tile="auto", tile_overlap=None, precision="float32", self_ensemble=False):
     """Super-resolve `image` (uint8/uint16/float array, grey, RGB or RGBA).
 
     See `SuperResolver.upscale` for how channels, dtypes and tiling are
@@ -42,5 +42,9 @@ def upscale(image, preset=DEFAULT_PRESET, tile="auto", tile_overlap=None, precis
             float32). Reduced precision is faster only on hardware with
             native support (see the README's precision table). Default
             `"float32"`.
+        self_ensemble: bool, average over the eight flips and rotations of
+            the input (eight times the time). Default False.
     """
-    return load_super_resolver(preset, precision).upscale(image, tile=tile, tile_overlap=tile_overlap)
+    return load_super_resolver(preset, precision).upscale(
+        image, tile=tile, tile_overlap=tile_overlap, self_ensemble=self_ensemble
+    )

@@ -10,6 +10,7 @@ from keras_vsr.models.backbone import SRBackbone
 from keras_vsr.models.conversion import resolve_preset
 from keras_vsr.models.task import Task
 from keras_vsr.utils.imresize import bicubic_resize
+from keras_vsr.utils.ensemble import self_ensemble as ensemble_of
 from keras_vsr.utils.images import from_float, split_alpha, to_float, merge_alpha
 from keras_vsr.utils.serialization import register
 from keras_vsr.utils.tiling import default_overlap, resolve_tile, upscale_tiled
@@ -69,7 +70,8 @@ class SuperResolver(Task):
         s = self.backbone.scale
         return [PSNR(crop_border=s, test_y_channel=True), SSIM(crop_border=s, test_y_channel=True)]
 
-    def upscale(self, image, tile="auto", tile_overlap=None, progress=None, size=None, scale=None):
+    def upscale(self, image, tile="auto", tile_overlap=None, progress=None, size=None, scale=None,
+                self_ensemble=False):
         """Super-resolve one image.
 
         Large images are upscaled tile by tile (`keras_vsr.utils.tiling.
@@ -118,6 +120,11 @@ class SuperResolver(Task):
             scale: number > 0 or None, the output size as a factor of the
                 input (`round(h * scale), round(w * scale)`); not with
                 `size`. Default None.
+            self_ensemble: bool, average the model's outputs over the eight
+                flips and rotations of the input
+                (`keras_vsr.utils.ensemble.self_ensemble`): eight times the
+                time, often a little closer to the original. Not for
+                fixed-geometry backbones. Default False.
 
         Returns:
             Array of the same dtype and channel layout as `image`, of the
@@ -130,30 +137,39 @@ class SuperResolver(Task):
         height, width = rgb.shape[:2]
         target = _target_size(height, width, size, scale)
         backbone = self.backbone
+        if not isinstance(self_ensemble, bool):
+            raise ValueError(f"`self_ensemble` must be True or False. Received: self_ensemble={self_ensemble!r}")
+        predict = ensemble_of(self.predict_on_batch) if self_ensemble else self.predict_on_batch
         if getattr(backbone, "input_size", None) is not None:
+            if self_ensemble:
+                raise ValueError(
+                    f"{type(backbone).__name__} '{backbone.name}' takes one fixed image size, so it cannot be "
+                    "self-ensembled (rotated inputs have another shape)."
+                )
             out = self._upscale_fixed(rgb, array.dtype, target)
         elif getattr(backbone, "resize_input", False):
             if target is None:
                 target = _target_size(height, width, None, getattr(backbone, "default_scale", 2))
             resized = np.clip(bicubic_resize(to_float(rgb), target), 0.0, 1.0)
-            out = self._run(resized, array.dtype, 1, tile, tile_overlap, progress)
+            out = self._run(resized, array.dtype, 1, tile, tile_overlap, progress, predict)
         else:
-            out = self._run(rgb, array.dtype, self.scale, tile, tile_overlap, progress)
+            out = self._run(rgb, array.dtype, self.scale, tile, tile_overlap, progress, predict)
             if target is not None and tuple(out.shape[:2]) != target:
                 out = from_float(np.clip(bicubic_resize(to_float(out), target), 0.0, 1.0), array.dtype)
         return merge_alpha(out, alpha, layout, self.scale)
 
-    def _run(self, image, dtype, scale=1, tile=None, tile_overlap=0, progress=None):
-        """The model's output for `image` `(h, w, 3)`, in `dtype`: whole, or
-        tile by tile as `resolve_tile` decides (`scale` is the model's factor
-        from `image` to its output)."""
+    def _run(self, image, dtype, scale=1, tile=None, tile_overlap=0, progress=None, predict=None):
+        """The output of `predict` (default `predict_on_batch`) for `image`
+        `(h, w, 3)`, in `dtype`: whole, or tile by tile as `resolve_tile`
+        decides (`scale` is the model's factor from `image` to its output)."""
+        predict = predict or self.predict_on_batch
         tile = resolve_tile(tile, tile_overlap, image.shape[0], image.shape[1])
         if tile is None:
-            return from_float(np.asarray(self.predict_on_batch(to_float(image)[None]))[0], dtype)
+            return from_float(np.asarray(predict(to_float(image)[None]))[0], dtype)
         # Tiles come back in the input's dtype, clipped to its range.
         align = getattr(self.backbone, "size_multiple", 1)
         out = upscale_tiled(
-            self.predict_on_batch, image, scale, tile=tile, overlap=tile_overlap, progress=progress, align=align
+            predict, image, scale, tile=tile, overlap=tile_overlap, progress=progress, align=align
         )
         return out if out.dtype == dtype else from_float(out, dtype)
 

@@ -55,6 +55,30 @@ def test_self_ensemble_averages_the_predictions_mapped_back():
     assert out.dtype == np.float32
 
 
+def test_inputs_are_padded_to_the_multiple_and_outputs_cropped_back():
+    seen = []
+
+    def nearest_x2(batch):
+        seen.append(batch.shape[1:3])
+        return np.repeat(np.repeat(batch, 2, axis=1), 2, axis=2)
+
+    image = np.random.default_rng(1).random((1, 5, 7, 3)).astype("float32")
+    out = self_ensemble(nearest_x2, multiple=4)(image)
+    assert sorted(set(seen)) == [(8, 8)]
+    np.testing.assert_allclose(out, nearest_x2(image), rtol=0, atol=1e-6)
+
+
+def test_a_grid_model_tiles_like_the_whole_image_when_ensembled():
+    # The bundled U-Net pads its input to a multiple of 8; flipping an
+    # unpadded tile would move that grid (seams of several grey levels).
+    unet = SuperResolver.from_preset("unet_sr_f32_frames291photos_any", compile=False)
+    assert unet.backbone.size_multiple > 1
+    image = texture(45, 38)
+    whole = unet.upscale(image, tile=None, scale=2, self_ensemble=True)
+    tiled = unet.upscale(image, tile=24, scale=2, self_ensemble=True)
+    assert max_abs_diff(tiled, whole) <= 1
+
+
 @pytest.fixture(scope="module")
 def model():
     return SuperResolver(tiny_srresnet(num_blocks=2, seed=3), compile=False)

@@ -139,7 +139,9 @@ class SuperResolver(Task):
         backbone = self.backbone
         if not isinstance(self_ensemble, bool):
             raise ValueError(f"`self_ensemble` must be True or False. Received: self_ensemble={self_ensemble!r}")
-        predict = ensemble_of(self.predict_on_batch) if self_ensemble else self.predict_on_batch
+        predict = self.predict_on_batch
+        if self_ensemble:
+            predict = ensemble_of(predict, getattr(backbone, "size_multiple", 1))
         if getattr(backbone, "input_size", None) is not None:
             if self_ensemble:
                 raise ValueError(

@@ -6,9 +6,12 @@ The super-resolution field's test-time ensemble (EDSR's "+" results, the
 vertically, horizontally and transposed in all eight combinations (the
 dihedral group of the square), each is predicted, each prediction is mapped
 back by the inverse transform and the eight are averaged. It costs eight
-predictions. The averaged model is exactly equivariant to those transforms,
-and it has the receptive field of the model it wraps, so tiling with the
-model's overlap stays exact.
+predictions. The averaged model is exactly equivariant to those transforms
+(for a model without a grid), and it has the receptive field of the model it
+wraps, so tiling with the model's overlap stays exact. A model that works on a grid (its input padded
+to a multiple of `size_multiple`, e.g. the U-Net) is given the input padded
+to that multiple first, so every flipped copy keeps the grid of the unflipped
+input and tiles keep the grid of the whole image.
 """
 
 import itertools
@@ -45,13 +48,16 @@ def inverse_dihedral_transform(batch, transform):
     return batch
 
 
-def self_ensemble(predict_fn):
+def self_ensemble(predict_fn, multiple=1):
     """`predict_fn` averaged over the eight `DIHEDRAL_TRANSFORMS` of its input.
 
     Args:
         predict_fn: callable mapping a float32 array `(n, h, w, c)` to an
             array or tensor `(n, h * s, w * s, c')` (any fully convolutional
             image model, e.g. `SuperResolver.predict_on_batch`).
+        multiple: int >= 1. The input is mirror-padded (edge pixel
+            repeated) at the bottom and right to a multiple of it before it
+            is transformed, and the output cropped back. Default 1.
 
     Returns:
         A callable with `predict_fn`'s signature returning a float32 NumPy
@@ -62,11 +68,15 @@ def self_ensemble(predict_fn):
 
     def predict(batch):
         batch = np.asarray(batch, dtype="float32")
+        height, width = batch.shape[1:3]
+        pad = ((0, 0), (0, -height % multiple), (0, -width % multiple), (0, 0))
+        batch = np.pad(batch, pad, mode="symmetric")
         total = None
         for transform in DIHEDRAL_TRANSFORMS:
             prediction = np.asarray(predict_fn(np.ascontiguousarray(dihedral_transform(batch, transform))))
             prediction = inverse_dihedral_transform(prediction.astype("float32"), transform)
             total = prediction.copy() if total is None else total + prediction
-        return total / len(DIHEDRAL_TRANSFORMS)
+        scale = total.shape[1] // batch.shape[1]
+        return total[:, : height * scale, : width * scale] / len(DIHEDRAL_TRANSFORMS)
 
     return predict

@@ -45,8 +45,6 @@ def _sr_upscaler(preset, scale=None, self_ensemble=False):
     scale = scale or task.scale
     if scale == 1:
         raise ValueError(f"preset '{preset}' makes any output size; pass --scale (e.g. --scale 4)")
-    if self_ensemble and getattr(task.backbone, "input_size", None) is not None:
-        raise ValueError(f"preset '{preset}' takes one fixed image size, so it cannot be self-ensembled")
     options = {"self_ensemble": True} if self_ensemble else {}
     if scale != task.scale:
         options["scale"] = scale
@@ -62,10 +60,10 @@ def compare_sr(presets, folders, scale, damages, lr_dir=None, lpips=False, self_
 
     figures = ("psnr", "ssim", "lpips") if lpips else ("psnr", "ssim")
     rows = []
+    methods = [(p, e) for p in presets for e in ((False, True) if self_ensemble else (False,))]
     for folder in folders:
         for damage in damages:
             spec = damage.spec if damage else "clean"
-            methods = [(p, e) for p in presets for e in ((False, True) if self_ensemble else (False,))]
             for i, (preset, ensembled) in enumerate(methods):
                 upscale, _ = _sr_upscaler(preset, scale, ensembled)
                 mean = evaluate_sr(upscale, folder, scale, lr_dir=lr_dir, lpips=lpips, degrade=damage)["mean"]

@@ -139,15 +139,14 @@ class SuperResolver(Task):
         backbone = self.backbone
         if not isinstance(self_ensemble, bool):
             raise ValueError(f"`self_ensemble` must be True or False. Received: self_ensemble={self_ensemble!r}")
-        predict = self.predict_on_batch
-        if self_ensemble:
-            predict = ensemble_of(predict, getattr(backbone, "size_multiple", 1))
-        if getattr(backbone, "input_size", None) is not None:
-            if self_ensemble:
-                raise ValueError(
-                    f"{type(backbone).__name__} '{backbone.name}' takes one fixed image size, so it cannot be "
-                    "self-ensembled (rotated inputs have another shape)."
-                )
+        fixed = getattr(backbone, "input_size", None) is not None
+        if self_ensemble and fixed:
+            raise ValueError(
+                f"{type(backbone).__name__} '{backbone.name}' takes one fixed image size, so it cannot be "
+                "self-ensembled (rotated inputs have another shape)."
+            )
+        predict = ensemble_of(self.predict_on_batch, getattr(backbone, "size_multiple", 1)) if self_ensemble else None
+        if fixed:
             out = self._upscale_fixed(rgb, array.dtype, target)
         elif getattr(backbone, "resize_input", False):
             if target is None:

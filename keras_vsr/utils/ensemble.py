@@ -8,10 +8,11 @@ dihedral group of the square), each is predicted, each prediction is mapped
 back by the inverse transform and the eight are averaged. It costs eight
 predictions. The averaged model is exactly equivariant to those transforms
 (for a model without a grid), and it has the receptive field of the model it
-wraps, so tiling with the model's overlap stays exact. A model that works on a grid (its input padded
-to a multiple of `size_multiple`, e.g. the U-Net) is given the input padded
-to that multiple first, so every flipped copy keeps the grid of the unflipped
-input and tiles keep the grid of the whole image.
+wraps, so tiling with the model's overlap stays exact. A model that works on
+a grid (its input padded to a multiple of `size_multiple`, e.g. the U-Net)
+is given the input padded to that multiple first, so every flipped copy
+keeps the grid of the unflipped input and tiles keep the grid of the whole
+image.
 """
 
 import itertools

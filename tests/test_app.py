@@ -104,6 +104,31 @@ def test_results_are_what_the_task_gives(handlers, photo, tmp_path):
         np.testing.assert_array_equal(frame[..., :3], task.upscale(source[..., :3], scale=2))
 
 
+def test_self_ensemble_is_the_tasks_self_ensemble(handlers, photo):
+    from keras_vsr.io import load_image
+    from keras_vsr.models import SuperResolver
+
+    task = SuperResolver.from_preset(str(handlers.presets["tiny_x4"]))
+    (_, after), _, message = handlers.upscale_image(str(photo), "tiny_x4", 4, True)
+    ensembled = task.upscale(load_image(photo), self_ensemble=True)
+    np.testing.assert_array_equal(load_image(after), ensembled)
+    assert not np.array_equal(ensembled, task.upscale(load_image(photo)))
+    assert "x8 self-ensemble" in message
+    assert "self-ensemble" not in handlers.upscale_image(str(photo), "tiny_x4", 4, False)[2]
+
+
+def test_an_input_the_model_refuses_is_a_one_line_message(handlers, photo, monkeypatch):
+    from keras_vsr.models import SuperResolver
+
+    def refuse(self, image, **kwargs):
+        raise ValueError("This model takes 240x320 images. Received: 12x16.")
+
+    monkeypatch.setattr(SuperResolver, "upscale", refuse)
+    with pytest.raises(gr.Error) as info:
+        handlers.upscale_image(str(photo), "tiny_x4", 4, True)
+    assert info.value.message == "This model takes 240x320 images. Received: 12x16."
+
+
 def test_greyscale_and_transparent_images(handlers, tmp_path):
     grey = tmp_path / "grey.png"
     Image.fromarray(np.full((8, 8), 90, np.uint8)).save(grey)
@@ -248,6 +273,8 @@ def test_upload_through_the_api(client, photo):
     slider, download, message = client.predict(handle_file(str(photo)), "tiny_x4", 4, api_name="/upscale_image")
     assert [Image.open(path).size for path in [*slider, download]] == [(64, 48)] * 3
     assert "16×12 → 64×48" in message
+    _, _, message = client.predict(handle_file(str(photo)), "tiny_x4", 4, True, api_name="/upscale_image")
+    assert "x8 self-ensemble" in message
 
 
 def test_gif_and_video_through_the_api(client, tmp_path):

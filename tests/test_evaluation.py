@@ -129,6 +129,18 @@ def test_evaluate_sr_prints_the_preset_beside_bicubic(tmp_path, tiny_preset, cap
     assert [line.split()[0] for line in out[2:5]] == ["img0", "img1", "mean"]
 
 
+def test_a_set_folder_with_several_scales_is_a_one_line_error(tmp_path, tiny_preset, capsys):
+    bench = sr_bench(sr_bench(tmp_path, 2), 4)  # Set5/x2/{HR,LR} and Set5/x4/{HR,LR}
+    assert main(["evaluate", "sr", "--preset", str(tiny_preset), "--data", str(bench / "Set5")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"keras-vsr: error: {bench / 'Set5'} holds benchmark folders with HR/ and LR/ (x2, x4); "
+        f"pass one of them, e.g. {bench / 'Set5' / 'x4'}"
+    )
+    # A folder of HR images alone is still measured against its own bicubic LR.
+    assert main(["evaluate", "sr", "--preset", str(tiny_preset), "--data", str(bench / "Set5" / "x4" / "HR")]) == 0
+
+
 def test_evaluate_interpolation_prints_the_model_beside_frame_averaging(tmp_path, capsys):
     from keras_vsr.models import ConvLSTMInterpolatorBackbone
 

@@ -22,11 +22,21 @@ def find_pairs(hr_dir, lr_dir=None):
 
     Raises:
         ValueError: a folder does not exist, holds no images, or an HR image
-            has no LR image.
+            has no LR image; or `hr_dir` holds several benchmark folders
+            (`<set>` with `x2/HR`, `x4/HR`, ...), whose images are not all
+            HR.
     """
     hr_dir = Path(hr_dir)
     if lr_dir is None and (hr_dir / "HR").is_dir():
         hr_dir, lr_dir = hr_dir / "HR", hr_dir / "LR"
+    elif lr_dir is None:
+        nested = sorted(p.parent for p in hr_dir.rglob("HR") if p.is_dir() and (p.parent / "LR").is_dir())
+        if nested:
+            names = ", ".join(str(p.relative_to(hr_dir)) for p in nested)
+            raise ValueError(
+                f"{hr_dir} holds benchmark folders with HR/ and LR/ ({names}); pass one of them, "
+                f"e.g. {nested[-1]}"
+            )
     pairs = []
     for hr in find_images(hr_dir):
         lr = None

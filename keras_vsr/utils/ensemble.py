@@ -19,6 +19,8 @@ import itertools
 
 import numpy as np
 
+from keras_vsr.utils.frames import pad_to_multiple
+
 # (transpose, vertical flip, horizontal flip); the identity first.
 DIHEDRAL_TRANSFORMS = tuple(itertools.product((False, True), repeat=3))
 
@@ -56,9 +58,9 @@ def self_ensemble(predict_fn, multiple=1):
         predict_fn: callable mapping a float32 array `(n, h, w, c)` to an
             array or tensor `(n, h * s, w * s, c')` (any fully convolutional
             image model, e.g. `SuperResolver.predict_on_batch`).
-        multiple: int >= 1. The input is mirror-padded (edge pixel
-            repeated) at the bottom and right to a multiple of it before it
-            is transformed, and the output cropped back. Default 1.
+        multiple: int >= 1. The input is padded at the bottom and right to
+            a multiple of it (`keras_vsr.utils.frames.pad_to_multiple`)
+            before it is transformed, and the output cropped back. Default 1.
 
     Returns:
         A callable with `predict_fn`'s signature returning a float32 NumPy
@@ -70,8 +72,7 @@ def self_ensemble(predict_fn, multiple=1):
     def predict(batch):
         batch = np.asarray(batch, dtype="float32")
         height, width = batch.shape[1:3]
-        pad = ((0, 0), (0, -height % multiple), (0, -width % multiple), (0, 0))
-        batch = np.pad(batch, pad, mode="symmetric")
+        batch = pad_to_multiple(batch, multiple)
         total = None
         for transform in DIHEDRAL_TRANSFORMS:
             prediction = np.asarray(predict_fn(np.ascontiguousarray(dihedral_transform(batch, transform))))
